@@ -1,0 +1,202 @@
+"""A search as plain data, and the pure functions that advance it: observe, propose, best_index."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimization.batch import (
+    candidate_set,
+    kriging_believer,
+    maximise_mean,
+    rms_distance,
+    sobol_points,
+)
+from optimization.gp import Hyper, Posterior, build_posterior, default_hyper
+from optimization.settings import SearchSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Search:
+    """Settings plus every rated face so far (cube points, aggregated scores, vote counts)."""
+
+    settings: SearchSettings
+    points: np.ndarray  # (n, dim) in [0, 1]
+    scores: np.ndarray  # (n,) aggregated (per-rater standardised) scores
+    counts: np.ndarray  # (n,) votes per face; 0 = unrated, left out of the GP
+    state: dict[str, Any] = field(default_factory=dict)  # JSON-able warm start
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The next album: points (k, dim), a source per point, and state for the next round."""
+
+    points: np.ndarray  # (k, dim)
+    sources: list[str]  # "initial" | "ei" | "best" | "random"
+    state: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted surrogate over the usable observations of a search."""
+
+    posterior: Posterior
+    index: np.ndarray  # (m,) indices into search.points of the observations used
+    status: str  # "ok" | "fixed" | "default"
+    y_mean: float
+    y_std: float
+
+
+def new_search(settings: SearchSettings, state: dict[str, Any] | None = None) -> Search:
+    """An empty search (optionally with stored warm-start state)."""
+    d = settings.dim
+    return Search(
+        settings, np.zeros((0, d)), np.zeros(0), np.zeros(0, dtype=np.int64), dict(state or {})
+    )
+
+
+def observe(search: Search, points: np.ndarray, scores: np.ndarray, counts: np.ndarray) -> Search:
+    """A new Search with these rated faces appended; inputs are copied, never mutated."""
+    d = search.settings.dim
+    p = np.array(points, dtype=np.float64, copy=True).reshape(-1, d) if np.size(points) else None
+    if p is None:
+        return search
+    s = np.array(scores, dtype=np.float64, copy=True).reshape(-1)
+    c = np.array(counts, dtype=np.int64, copy=True).reshape(-1)
+    if np.shape(points)[-1] != d or len(s) != len(p) or len(c) != len(p):
+        raise ValueError(
+            f"observe needs points (n, {d}), scores (n,) and counts (n,); got "
+            f"{np.shape(points)}, {np.shape(scores)}, {np.shape(counts)}"
+        )
+    if not np.all(np.isfinite(p)) or p.min() < -1e-9 or p.max() > 1 + 1e-9:
+        raise ValueError("points must be finite and inside the unit cube [0, 1]")
+    if np.any(c < 0):
+        raise ValueError("counts must be >= 0")
+    return Search(
+        search.settings,
+        np.vstack([search.points, np.clip(p, 0.0, 1.0)]),
+        np.concatenate([search.scores, s]),
+        np.concatenate([search.counts, c]),
+        dict(search.state),
+    )
+
+
+def _usable(search: Search) -> np.ndarray:
+    return np.flatnonzero((search.counts > 0) & np.isfinite(search.scores))
+
+
+def fit_model(search: Search, refit: bool = True) -> Model | None:
+    """GP over the usable observations; falls back to fixed, then default hyperparameters.
+
+    None when there are too few observations or even the default posterior fails.
+    """
+    s = search.settings
+    idx = _usable(search)
+    if len(idx) < max(1, s.min_observations):
+        return None
+    x = search.points[idx]
+    raw = search.scores[idx]
+    counts = search.counts[idx].astype(np.float64)
+    y_mean, y_std = float(raw.mean()), float(raw.std())
+    y_std = y_std if y_std > 1e-9 else 1.0
+    y = (raw - y_mean) / y_std
+    warm = Hyper.from_dict(search.state.get("gp"), s.dim)
+    start = warm or default_hyper(s.dim)
+    hyper, status = start, "fixed"
+    if refit:
+        try:
+            from optimization.surrogate import fit_hyperparameters
+
+            hyper = fit_hyperparameters(x, y, counts, start, s.noise_floor, s.gp_max_iters).hyper
+            status = "ok"
+        except Exception as exc:
+            # Any GPy failure (linear algebra, paramz, NaN) must not crash a chat.
+            log.warning("GP fit failed (%s: %s); fixed hyperparameters", type(exc).__name__, exc)
+    for h, st in ((hyper, status), (default_hyper(s.dim), "default")):
+        noise = max(h.noise, s.noise_floor) / counts
+        try:
+            return Model(build_posterior(x, y, noise, h), idx, st, y_mean, y_std)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            log.warning("GP posterior failed (%s); trying default hyperparameters", exc)
+    return None
+
+
+def best_index(search: Search) -> int | None:
+    """Index of the best rated face: posterior-mean argmax over rated faces (noisy incumbent)."""
+    warm = Hyper.from_dict(search.state.get("gp"), search.settings.dim)
+    model = fit_model(search, refit=warm is None)
+    if model is None:
+        idx = _usable(search)
+        return int(idx[np.argmax(search.scores[idx])]) if len(idx) else None
+    mean, _ = model.posterior.predict(model.posterior.x)
+    return int(model.index[int(np.argmax(mean))])
+
+
+def propose(search: Search, k: int | None = None) -> Proposal:
+    """The next album of k faces (default settings.album_size); never raises on bad data."""
+    s = search.settings
+    k = s.album_size if k is None else int(k)
+    if not 1 <= k <= 10:
+        raise ValueError(f"album size must be in 1..10, got {k}")
+    n_shown = len(search.points)
+    rng = np.random.default_rng([s.seed, n_shown, k])
+    state = dict(search.state)
+    model = fit_model(search)
+    if model is None:
+        source = "initial" if len(_usable(search)) == 0 else "random"
+        pts = sobol_points(s.dim, n_shown, k, s.seed)
+        state["fit"] = "none"
+        return Proposal(pts, [source] * k, state)
+    post = model.posterior
+    state["gp"] = post.hyper.to_dict()
+    state["fit"] = model.status
+    try:
+        mean_obs, _ = post.predict(post.x)
+        best = float(mean_obs.max())
+        incumbent = post.x[int(np.argmax(mean_obs))]
+        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng)
+        chosen: list[np.ndarray] = []
+        sources: list[str] = []
+        if s.best_slot and k >= 2:
+            chosen.append(maximise_mean(post, cands))
+            sources.append("best")
+        fantasy_noise = max(post.hyper.noise, s.noise_floor)
+        ei_pts = kriging_believer(
+            post,
+            best,
+            k - len(chosen),
+            cands,
+            s.n_starts,
+            s.min_distance,
+            fantasy_noise,
+            np.array(chosen) if chosen else None,
+        )
+        pts = np.vstack([*chosen, ei_pts]) if chosen else ei_pts
+        sources += ["ei"] * len(ei_pts)
+        if not np.all(np.isfinite(pts)):
+            raise FloatingPointError("non-finite proposal")
+        return Proposal(np.clip(pts, 0.0, 1.0), sources, state)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        log.warning("acquisition failed (%s); proposing space-filling points", exc)
+        state["fit"] = "failed"
+        pts = _space_filling(search.points, s.dim, k, s.seed, n_shown)
+        return Proposal(pts, ["random"] * k, state)
+
+
+def _space_filling(shown: np.ndarray, dim: int, k: int, seed: int, n_shown: int) -> np.ndarray:
+    """The k Sobol points (of a larger pool) farthest from everything shown."""
+    pool = sobol_points(dim, n_shown, max(4 * k, 16), seed)
+    if len(shown) == 0:
+        return pool[:k]
+    out: list[np.ndarray] = []
+    ref = shown
+    for _ in range(k):
+        j = int(np.argmax(rms_distance(pool, ref).min(1)))
+        out.append(pool[j])
+        ref = np.vstack([ref, pool[j][None, :]])
+    return np.array(out)

@@ -1,0 +1,45 @@
+"""Search settings: a frozen, JSON-able dataclass stored with each chat's session."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Everything that defines how one search proposes albums (saved with the session)."""
+
+    dim: int = 16  # search dimension: the unit cube [0, 1]^dim
+    album_size: int = 4  # faces per round (2..10)
+    seed: int = 0  # makes every proposal reproducible
+    batch: str = "kb"  # "kb" (Kriging believer) or "lp" (local penalisation)
+    best_slot: bool = False  # one slot of each album shows the posterior-mean argmax
+    min_distance: float = 0.08  # no two faces of one album closer than this (cube, L2/sqrt(dim))
+    noise_floor: float = 0.05  # lower bound of the noise variance (standardised scores)
+    gp_max_iters: int = 60  # L-BFGS iterations of the hyperparameter fit per round
+    n_candidates: int = 512  # Sobol candidates scored before the L-BFGS-B starts
+    n_starts: int = 6  # L-BFGS-B starts for the acquisition
+    min_observations: int = 2  # fewer rated faces than this: keep showing Sobol points
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.dim <= 64:
+            raise ValueError(f"dim must be in 1..64, got {self.dim}")
+        if not 1 <= self.album_size <= 10:
+            raise ValueError(f"album_size must be in 1..10, got {self.album_size}")
+        if self.batch not in ("kb", "lp"):
+            raise ValueError(f"batch must be 'kb' or 'lp', got {self.batch!r}")
+        if not 0.0 <= self.min_distance < 1.0:
+            raise ValueError(f"min_distance must be in [0, 1), got {self.min_distance}")
+        if self.noise_floor <= 0:
+            raise ValueError(f"noise_floor must be positive, got {self.noise_floor}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON storage."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchSettings:
+        """Inverse of to_dict; unknown keys (from newer versions) are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
