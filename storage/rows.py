@@ -1,0 +1,159 @@
+"""Row types returned by storage: frozen dataclasses, numpy float32 vectors for points/latents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SOURCES = ("initial", "ei", "upload", "best", "random")
+TRAINING_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Chat:
+    chat_id: int
+    type: str  # "private" | "group" | "supergroup" | "channel"
+    title: str | None
+    language: str | None
+    active: bool
+    settings: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    username: str | None
+    first_name: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class SearchSession:
+    id: int
+    chat_id: int
+    model_version: str
+    settings: dict[str, Any]
+    state: dict[str, Any]
+    dim: int | None  # cube dimension; fixed by start_session or by the first album
+    latent_dim: int | None
+    opened_at: float
+    closed_at: float | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True, eq=False)
+class NewFace:
+    """A face the bot is about to record: its cube point, latent, origin and album position."""
+
+    point: np.ndarray  # (dim,) in [0, 1]
+    latent: np.ndarray  # (latent_dim,)
+    source: str  # one of SOURCES
+    position: int  # 1-based place in the album (#1..#10)
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    id: int
+    round_id: int
+    session_id: int
+    chat_id: int
+    position: int
+    source: str
+    point: np.ndarray  # (dim,) float32, read-only
+    latent: np.ndarray  # (latent_dim,) float32, read-only
+    model_version: str
+    message_id: int | None
+    file_id: str | None
+    score: float | None  # aggregated score cache written by set_face_scores
+    created_at: float
+
+
+@dataclass(frozen=True, eq=False)
+class Round:
+    id: int
+    session_id: int
+    chat_id: int
+    number: int  # 1-based within its session
+    prompt_message_id: int | None
+    poll_id: str | None
+    opened_at: float
+    closed_at: float | None
+    deadline: float | None
+    faces: tuple[Face, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def message_ids(self) -> list[int | None]:
+        """The album's photo message ids in position order."""
+        return [f.message_id for f in self.faces]
+
+
+@dataclass(frozen=True)
+class Vote:
+    id: int
+    face_id: int
+    user_id: int
+    chat_id: int
+    round_id: int
+    value: float
+    raw_text: str | None
+    message_id: int | None
+    created_at: float
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """A session's faces and votes as arrays ready for optimization.observe/aggregate_votes."""
+
+    face_ids: np.ndarray  # (n,) int64
+    points: np.ndarray  # (n, dim) float32
+    latents: np.ndarray  # (n, latent_dim) float32
+    rounds: np.ndarray  # (n,) int64 round number within the session
+    positions: np.ndarray  # (n,) int64
+    sources: list[str]
+    votes: list[tuple[int, int, float]] = field(default_factory=list)  # (face_index, user, value)
+
+    def __len__(self) -> int:
+        return int(self.face_ids.shape[0])
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    version: str
+    path: str
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    active: bool
+    created_at: float
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    id: int
+    requested_by: int | None
+    config: dict[str, Any]
+    state: str  # one of TRAINING_STATES
+    progress: float  # 0..1
+    log_tail: str
+    model_version: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    admin_user_id: int | None
+    action: str
+    chat_id: int | None
+    details: dict[str, Any]
+    created_at: float
