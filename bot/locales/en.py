@@ -1,0 +1,99 @@
+"""English: every message the bot sends. Plain text (no parse mode); {fields} via str.format."""
+
+# ruff: noqa: E501  (one message per line reads better than split strings in a catalogue)
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    "greeting": (
+        "Hi {name}! I'm Fotorobot: I build the face you have in mind.\n\n"
+        "Think of a face. I'll send albums of faces; you rate how close each one is, and every "
+        "album gets closer. A few dozen ratings are usually enough.\n\n"
+        "How to rate:\n"
+        "• one number per face, in order: 8 3 5 6\n"
+        "• one face at a time: #2 9\n"
+        "• reply to a photo with a number or an emoji: 🔥 ❤️ 👍 🙂 😐 🙁 👎 🤮 or ⭐⭐⭐\n\n"
+        "You can also send me a photo of a face to start from it. /help lists everything."
+    ),
+    "new_search": "A new face from scratch, {name}! Here is the first album.",
+    "prompt": (
+        "Rate each face {low}-{high} ({low}: nothing like it, {high}: that's the face).\n"
+        "Reply {example}, or #2 {one} for one face, or reply to a photo with a number or 🔥."
+    ),
+    "progress": "Got {rated} of {total} ratings, missing {missing}. /next moves on anyway.",
+    "next_album": "Thanks! Here comes the next album.",
+    "no_round": "There is no album to rate yet. Send /start to begin.",
+    "next_needs_rating": "Rate at least one face first; then /next brings a new album.",
+    "round_closed": "That album is already closed: please rate the newest one.",
+    "edit_closed": "Your edit came after that album closed, so the earlier rating stands.",
+    "no_best": "Nothing is rated yet, so there is no best face. Rate the album first.",
+    "best_caption": "Best so far: rating {rating} (round {round}, face #{position}).",
+    "no_history": "No faces yet. Send /start to begin.",
+    "history_caption": "Every face so far, labelled round#face and average rating.",
+    "no_morph": "I need at least one rated album before I can make the morph.",
+    "morph_caption": "From your favourite of the first album to the best face so far.",
+    "undone": "Took back your rating {value} for #{position}.",
+    "nothing_to_undo": "Nothing to undo: you have no rating in the current album.",
+    "help": (
+        "I build the face you have in mind from your ratings.\n\n"
+        "Each album has {album_size} faces. Rate them {low}-{high}:\n"
+        "• in order: {example}\n"
+        "• one face: #2 {one}  (also 2: {one} or 2-{one})\n"
+        "• reply to a photo with a number, an emoji (🔥 ❤️ 👍 🙂 😐 🙁 👎 🤮) or 1-5 stars ⭐\n"
+        "When every face is rated, the next album comes by itself.\n\n"
+        "/next: next album now (after at least one rating)\n"
+        "/best: the closest face so far\n"
+        "/history: every face with its rating\n"
+        "/morph: an animation from your first favourite to the best face\n"
+        "/undo: take back your last rating\n"
+        "/new: start a new face\n"
+        "/lang: English / Русский\n\n"
+        "Send a photo of a face to put it into the next album."
+    ),
+    "lang_usage": "Choose a language: /lang en or /lang ru (available: {languages}).",
+    "lang_set": "Okay, I'll speak English here.",
+    "button_next": "Next album ▶",
+    "button_best": "Best so far",
+    "button_undo": "Undo",
+    "upload_queued": "Got your photo: that face goes into the next album.",
+    "upload_refused": "I couldn't use that picture ({reason}). Send an ordinary photo of a face.",
+    "upload_not_image": "That file isn't a picture I can read. Send a photo (JPEG or PNG) of a face.",
+    "upload_too_big": "That image is too large (over {limit_mb} MB). Please send a smaller photo.",
+    "upload_bomb": "That image is too large to unpack safely. Please send an ordinary photo.",
+    "unsupported": (
+        "I can't rate with that kind of message. Type your ratings (like #2 9 or 🔥), "
+        "send a photo of a face, or see /help."
+    ),
+    "sticker": "Nice sticker! To rate, type a number or an emoji like 🔥 or 👎. /help shows how.",
+    "voice": "I can't listen to voice messages. Please type your ratings, like #2 9.",
+    "unknown_command": "I don't know that command. /help lists what I can do.",
+    "admin_only": "That command is only for the bot's admins.",
+    "busy": "I'm still making the previous album. One moment, please.",
+    "error": "Something went wrong on my side. Please try again in a moment.",
+    "rating_hint": "For example: {example}, or #2 {one}, or reply to a photo with 🔥.",
+    "rating_error_empty": "That message is empty.",
+    "rating_error_command": "That looks like a command, not a rating.",
+    "rating_error_too_long": "That is too long for a rating (over {max} characters).",
+    "rating_error_unreadable": "I couldn't find ratings in that.",
+    "rating_error_out_of_range": "{value} is off the scale: please use {low} to {high}.",
+    "rating_error_wrong_scale": "Here ratings go {low}-{high}, so write x/{high}, not x/{denominator}.",
+    "rating_error_bad_position": "There is no face #{position}: this album has #1-#{album_size}.",
+    "rating_error_duplicate": "Face #{position} got two ratings ({values}). Give each face one.",
+    "rating_error_mixed": "Please write either one rating per face in order, or #face rating pairs.",
+    "rating_error_ambiguous": "Which face gets {value}? Reply to that photo with it, or write #2 {value}.",
+    "rating_error_wrong_count": (
+        "I got {got} ratings for {expected} faces. Give one per face in order, "
+        "or pick faces with #."
+    ),
+}
+
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Start: greeting and the first album"),
+    ("new", "Start a new face from scratch"),
+    ("next", "Next album now"),
+    ("best", "The closest face so far"),
+    ("history", "Every face with its rating"),
+    ("morph", "Animation from first favourite to best"),
+    ("undo", "Take back my last rating"),
+    ("lang", "Language: English / Русский"),
+    ("help", "How to rate, all commands"),
+]
