@@ -1,0 +1,100 @@
+"""FaceModel: a trained VAE loaded from one checkpoint file, for decoding and encoding faces."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.checkpoint import file_version, load_checkpoint
+from model.config import LatentBasis, VAEConfig
+from model.vae import VAE
+
+
+def default_model_path() -> Path:
+    """The bundled checkpoint shipped inside the package."""
+    return Path(__file__).resolve().parent / "weights" / "default.pt"
+
+
+class FaceModel:
+    """Inference wrapper: numpy in, numpy out, no gradients, one forward pass per batch."""
+
+    def __init__(
+        self,
+        net: VAE,
+        config: VAEConfig,
+        basis: LatentBasis | None = None,
+        version: str = "",
+        device: str = "cpu",
+    ) -> None:
+        self.net = net.to(device).eval()
+        self.config = config
+        self.version = version or config.version
+        self.device = torch.device(device)
+        self._basis = basis
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> FaceModel:
+        """Rebuild the model from the checkpoint file alone."""
+        ckpt = load_checkpoint(path)
+        config = VAEConfig.from_dict(ckpt["config"])
+        config.version = file_version(path)
+        net = VAE(config)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()}
+        net.load_state_dict(state)
+        basis = LatentBasis.from_dict(ckpt["latent_basis"]) if ckpt.get("latent_basis") else None
+        return cls(net, config, basis=basis, version=config.version, device=device)
+
+    @property
+    def latent_dim(self) -> int:
+        """Size of the latent vector z."""
+        return self.config.latent_dim
+
+    @property
+    def image_size(self) -> int:
+        """Side of the square RGB images, in pixels."""
+        return self.config.image_size
+
+    @property
+    def latent_basis(self) -> LatentBasis | None:
+        """Principal axes of the encoded training set, if the checkpoint has them."""
+        return self._basis
+
+    def decode(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """(n, d) latents -> (n, S, S, 3) uint8 faces."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None, :]
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"expected latents of shape (n, {self.latent_dim}), got {z.shape}")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("latents must be finite")
+        out = np.empty((z.shape[0], self.image_size, self.image_size, 3), dtype=np.uint8)
+        with torch.inference_mode():
+            for i in range(0, z.shape[0], batch_size):
+                zt = torch.from_numpy(z[i : i + batch_size]).to(self.device)  # (b, d)
+                x = self.net.decode(zt)  # (b, 3, S, S) in [0, 1]
+                x = (x * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+                out[i : i + batch_size] = x.permute(0, 2, 3, 1).cpu().numpy()  # (b, S, S, 3)
+        return out
+
+    def encode(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """(n, S, S, 3) uint8 faces -> (n, d) float32 posterior means."""
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[None]
+        s = self.image_size
+        if images.ndim != 4 or images.shape[1:] != (s, s, 3):
+            raise ValueError(f"expected images of shape (n, {s}, {s}, 3), got {images.shape}")
+        if images.dtype != np.uint8:
+            raise ValueError(f"expected uint8 images, got {images.dtype}")
+        out = np.empty((images.shape[0], self.latent_dim), dtype=np.float32)
+        with torch.inference_mode():
+            for i in range(0, images.shape[0], batch_size):
+                x = torch.from_numpy(images[i : i + batch_size]).to(self.device)  # (b, S, S, 3)
+                x = x.permute(0, 3, 1, 2).float().div_(255.0)  # (b, 3, S, S)
+                mean, _ = self.net.encode(x)  # (b, d)
+                out[i : i + batch_size] = mean.cpu().numpy()
+        return out
