@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import (
     Application,
@@ -59,7 +66,7 @@ def run_app(api: FakeBotAPI) -> Callable[[Handlers], Any]:
 
     def factory(handlers: Handlers) -> Any:
         class Running:
-            async def __aenter__(self) -> Application:  # type: ignore[type-arg]
+            async def __aenter__(self) -> Application:
                 self.app = (
                     Application.builder()
                     .token(api.token)
@@ -310,7 +317,8 @@ async def test_formatting_edits_and_deletes(api: FakeBotAPI, bot: Bot) -> None:
     md = await bot.send_message(chat.id, r"*Done*\. Next", parse_mode="MarkdownV2")
     assert md.text == "Done. Next" and md.entities[0].type == "bold"
     edited = await bot.edit_message_text("Rate again", chat.id, html.message_id)
-    assert isinstance(edited, object) and api.bot_messages(chat)[0].text == "Rate again"
+    assert isinstance(edited, Message) and edited.text == "Rate again" and edited.edit_date
+    assert api.bot_messages(chat)[0].text == "Rate again"
     assert await bot.delete_message(chat.id, md.message_id)
     assert [m.message_id for m in api.bot_messages(chat)] == [html.message_id]
     assert [m.text for m in api.deleted_messages(chat)] == ["Done. Next"]
@@ -370,3 +378,24 @@ def test_message_view_reads_through_edits(api: FakeBotAPI) -> None:
     view: Msg = api.messages(chat)[0]
     api.edit_text(chat, sent.message_id, "second")
     assert view.text == "second" and view.edited and view.kind == "text"
+
+
+async def test_animation_and_edit_media(api: FakeBotAPI, bot: Bot) -> None:
+    chat = api.private_chat(api.user())
+    frames = [Image.new("RGB", (64, 64), (i * 60, 0, 0)) for i in range(4)]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    sent = await bot.send_animation(chat.id, gif.getvalue(), caption="morph", filename="m.gif")
+    assert sent.animation is not None and sent.document is not None
+    assert (sent.animation.width, sent.animation.height) == (64, 64)
+    assert api.bot_messages(chat)[0].kind == "animation"
+    assert api.file_bytes(sent.animation.file_id) == gif.getvalue()
+    photo = await bot.send_photo(chat.id, png((0, 0, 0), 64), caption="#1")
+    new_image = png((255, 255, 255), 64)
+    edited = await bot.edit_message_media(
+        InputMediaPhoto(new_image, caption="#1 (new)"), chat.id, photo.message_id
+    )
+    assert isinstance(edited, Message) and edited.photo[-1].width == 64
+    view = api.bot_messages(chat)[-1]
+    assert view.caption == "#1 (new)" and view.edited
+    assert api.file_bytes(view.file_id or "") == new_image

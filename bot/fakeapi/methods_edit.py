@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.fakeapi.errors import bad_request
 from bot.fakeapi.markup import check_inline_keyboard
-from bot.fakeapi.methods_send import _caption, text_content
+from bot.fakeapi.methods_send import caption_content, file_object, photo_sizes, text_content
 from bot.fakeapi.model import JSON, Chat
 from bot.fakeapi.params import Upload, as_list, require
 from bot.fakeapi.registry import method
@@ -68,7 +68,7 @@ def edit_message_caption(
     _chat, message = _editable(state, params)
     if not any(k in message for k in _MEDIA_KEYS):
         raise bad_request("there is no caption in the message to edit")
-    content = _caption(params)
+    content = caption_content(params)
     changes: JSON = {
         "caption": content.get("caption"),
         "caption_entities": content.get("caption_entities"),
@@ -84,6 +84,32 @@ def edit_message_reply_markup(
     """editMessageReplyMarkup (no reply_markup: remove the keyboard)."""
     _chat, message = _editable(state, params)
     changes = {"reply_markup": check_inline_keyboard(params.get("reply_markup"))}
+    return _apply_edit(state, message, changes)
+
+
+@method("editMessageMedia")
+def edit_message_media(
+    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+) -> JSON:
+    """editMessageMedia: replace a media message's photo/animation/document (and caption)."""
+    _chat, message = _editable(state, params)
+    if not any(k in message for k in _MEDIA_KEYS):
+        raise bad_request("there is no media in the message to edit")
+    media = params.get("media")
+    if not isinstance(media, dict) or media.get("type") not in _MEDIA_KEYS:
+        raise bad_request("can't parse InputMedia JSON object")
+    kind = str(media["type"])
+    if "media_group_id" in message and kind not in ("photo", "video") and "photo" in message:
+        raise bad_request("can't edit a photo of an album into a " + kind)
+    if kind == "photo":
+        new_media: Any = photo_sizes(state, media.get("media"), "media", uploads)
+    else:
+        new_media = file_object(state, media.get("media"), "media", kind, uploads, media)
+    changes: JSON = {key: None for key in _MEDIA_KEYS}
+    changes.update({kind: new_media, **caption_content(media)})
+    changes.setdefault("caption", None)
+    changes.setdefault("caption_entities", None)
+    changes["reply_markup"] = check_inline_keyboard(params.get("reply_markup"))
     return _apply_edit(state, message, changes)
 
 

@@ -51,7 +51,7 @@ def _reply_target(state: BotState, chat: Chat, params: Mapping[str, Any]) -> JSO
     return found
 
 
-def _caption(params: Mapping[str, Any], prefix: str = "") -> JSON:
+def caption_content(params: Mapping[str, Any], prefix: str = "") -> JSON:
     """caption + caption_entities content fields (empty dict for no caption)."""
     raw = params.get(prefix + "caption")
     if raw is None or raw == "":
@@ -118,7 +118,7 @@ def photo_sizes(
     return ladder
 
 
-def _file_object(
+def file_object(
     state: BotState,
     value: Any,
     field: str,
@@ -154,7 +154,7 @@ def send_photo(state: BotState, params: dict[str, Any], uploads: Mapping[str, Up
     """sendPhoto (upload or file_id)."""
     state.target_chat(params.get("chat_id"))
     content: JSON = {
-        **_caption(params),
+        **caption_content(params),
         "photo": photo_sizes(state, params.get("photo"), "photo", uploads),
     }
     if as_bool(params, "has_spoiler"):
@@ -166,24 +166,32 @@ def send_photo(state: BotState, params: dict[str, Any], uploads: Mapping[str, Up
 def send_animation(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendAnimation: Telegram sets both `animation` and `document` on the message."""
     state.target_chat(params.get("chat_id"))
-    obj = _file_object(state, params.get("animation"), "animation", "animation", uploads, params)
+    obj = file_object(state, params.get("animation"), "animation", "animation", uploads, params)
     document = {k: obj[k] for k in obj if k not in ("width", "height", "duration")}
-    return _send(state, params, {**_caption(params), "animation": obj, "document": document})
+    return _send(state, params, {**caption_content(params), "animation": obj, "document": document})
+
+
+@method("sendVideo")
+def send_video(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+    """sendVideo (MP4 is not decoded: width/height/duration come from the parameters)."""
+    state.target_chat(params.get("chat_id"))
+    obj = file_object(state, params.get("video"), "video", "video", uploads, params)
+    return _send(state, params, {**caption_content(params), "video": obj})
 
 
 @method("sendDocument")
 def send_document(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendDocument."""
     state.target_chat(params.get("chat_id"))
-    obj = _file_object(state, params.get("document"), "document", "document", uploads, params)
-    return _send(state, params, {**_caption(params), "document": obj})
+    obj = file_object(state, params.get("document"), "document", "document", uploads, params)
+    return _send(state, params, {**caption_content(params), "document": obj})
 
 
 @method("sendSticker")
 def send_sticker(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendSticker (an uploaded WEBP/PNG or a sticker file_id)."""
     state.target_chat(params.get("chat_id"))
-    obj = _file_object(state, params.get("sticker"), "sticker", "sticker", uploads, params)
+    obj = file_object(state, params.get("sticker"), "sticker", "sticker", uploads, params)
     obj.setdefault("width", 512)
     obj.setdefault("height", 512)
     sticker = {**obj, "type": "regular", "is_animated": False, "is_video": False}
@@ -213,11 +221,11 @@ def send_media_group(
     reply_to = _reply_target(state, chat, params)
     contents: list[JSON] = []
     for item in media:  # validate everything before storing anything: all-or-nothing
-        content = _caption(item)
+        content = caption_content(item)
         if item["type"] == "photo":
             content["photo"] = photo_sizes(state, item.get("media"), "media", uploads)
         else:
-            content[item["type"]] = _file_object(
+            content[item["type"]] = file_object(
                 state, item.get("media"), "media", item["type"], uploads, item
             )
         contents.append(content)
