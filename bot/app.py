@@ -1,0 +1,208 @@
+"""The one place that wires the python-telegram-bot `Application`: dependencies, handlers, hooks.
+
+Dependencies live in `bot_data` (a `BotState`) and reach handlers through the typed
+`BotContext`; the database is opened in `post_init` and closed in `post_shutdown`, so building
+an application does no I/O. Tests build it with the fake Bot API's request objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    ExtBot,
+)
+
+if TYPE_CHECKING:
+    import aiosqlite
+    from telegram.request import BaseRequest
+
+    from bot.config import BotConfig
+    from bot.engine import Engine
+    from model import FaceModel
+
+log = logging.getLogger(__name__)
+
+# Every update kind the handlers use; Telegram sends only message/edited/callback by default.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "poll_answer", "my_chat_member"]
+
+# Updates processed at once: chats run concurrently, one chat is serialised by ChatLocks.
+CONCURRENT_UPDATES = 64
+
+
+class ChatLocks:
+    """One asyncio.Lock per chat, created on demand and dropped once nobody holds it."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def get(self, chat_id: int) -> asyncio.Lock:
+        """The lock of one chat (the same object while anyone holds or waits on it)."""
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat_id] = lock
+        return lock
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+@dataclass
+class Deps:
+    """What the handlers need once the application runs."""
+
+    config: BotConfig
+    conn: aiosqlite.Connection
+    model: FaceModel
+    engine: Engine
+    locks: ChatLocks
+    executor: ThreadPoolExecutor
+
+
+class BotState:
+    """The application's `bot_data`: configuration now, live dependencies after post_init."""
+
+    def __init__(self) -> None:
+        self.config: BotConfig | None = None
+        self.model: FaceModel | None = None
+        self.deps: Deps | None = None
+        self.executor: ThreadPoolExecutor | None = None
+        self.owns_executor = False
+
+    def require(self) -> Deps:
+        """The live dependencies; fails loudly if the application was not initialised."""
+        if self.deps is None:
+            raise RuntimeError("the application is not initialised (post_init has not run)")
+        return self.deps
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]):
+    """Callback context with typed access to the application's dependencies."""
+
+    @property
+    def deps(self) -> Deps:
+        """The live dependencies (database, model, engine, locks, executor)."""
+        return self.bot_data.require()
+
+
+BotApplication = Application[
+    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotState, Any
+]
+
+
+def file_url_for(api_base_url: str) -> str:
+    """The file-download base URL that matches a Bot API base URL (".../bot" -> ".../file/bot")."""
+    base = api_base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def build_application(
+    config: BotConfig,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    model: FaceModel | None = None,
+    executor: ThreadPoolExecutor | None = None,
+    rate_limiter: bool = True,
+) -> BotApplication:
+    """Build the bot's Application: handlers, typed context, DB/model hooks, rate limiter."""
+    from bot.handlers import register_handlers
+
+    api_base = getattr(config, "api_base_url", None) or "https://api.telegram.org/bot"
+    file_base = getattr(config, "api_file_url", None) or file_url_for(api_base)
+    builder: Any = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(api_base)
+        .base_file_url(file_base)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotState))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app: BotApplication = builder.build()
+    state = app.bot_data
+    state.config = config
+    state.model = model
+    state.executor = executor
+    register_handlers(app)
+    return app
+
+
+async def post_init(app: BotApplication) -> None:
+    """Open the database, load the model, create the engine, register localised commands."""
+    import storage
+    from bot.engine import Engine
+
+    state = app.bot_data
+    config = state.config
+    if config is None:
+        raise RuntimeError("build_application() did not set the configuration")
+    if state.executor is None:
+        # Two workers: GP fits and decodes of different chats overlap; torch/numpy drop the GIL.
+        state.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fotorobot-cpu")
+        state.owns_executor = True
+    loop = asyncio.get_running_loop()
+    if state.model is None:
+        from model import FaceModel
+
+        state.model = await loop.run_in_executor(state.executor, FaceModel.load, config.model_path)
+    config.db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await storage.connect(config.db_path)
+    engine = Engine(conn, state.model, state.executor, config)
+    state.deps = Deps(
+        config=config,
+        conn=conn,
+        model=state.model,
+        engine=engine,
+        locks=ChatLocks(),
+        executor=state.executor,
+    )
+    await register_commands(app)
+
+
+async def register_commands(app: BotApplication) -> None:
+    """setMyCommands for the default scope (English) and each supported language."""
+    from bot.texts import SUPPORTED_LANGUAGES, bot_commands
+
+    try:
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in bot_commands("en")])
+        for lang in SUPPORTED_LANGUAGES:
+            commands = [BotCommand(c, d) for c, d in bot_commands(lang)]
+            await app.bot.set_my_commands(commands, language_code=lang)
+    except TelegramError as exc:
+        # Commands are a convenience: the bot works without them, so never fail start-up.
+        log.warning("setMyCommands failed: %s", exc)
+
+
+async def post_shutdown(app: BotApplication) -> None:
+    """Close the database and stop the worker threads we started."""
+    state = app.bot_data
+    if state.deps is not None:
+        await state.deps.conn.close()
+        state.deps = None
+    if state.owns_executor and state.executor is not None:
+        state.executor.shutdown(wait=True, cancel_futures=True)
+        state.executor = None
+        state.owns_executor = False

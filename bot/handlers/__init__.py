@@ -1,0 +1,54 @@
+"""Telegram handlers: thin translations between updates and the domain (bot.engine, bot.views)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.handlers import commands, messages, system
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
+
+COMMANDS = {
+    "start": commands.start,
+    "new": commands.new,
+    "next": commands.next_,
+    "best": commands.best,
+    "history": commands.history,
+    "morph": commands.morph,
+    "undo": commands.undo,
+    "help": commands.help_,
+    "lang": commands.lang,
+}
+
+
+def register_handlers(app: BotApplication) -> None:
+    """Attach every handler and the error handler to the application."""
+    app.add_handler(TypeHandler(Update, system.drop_bots), group=-1)
+    for name, callback in COMMANDS.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(CallbackQueryHandler(commands.button))
+    app.add_handler(ChatMemberHandler(system.member_status, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, system.migrated))
+    app.add_handler(MessageHandler(filters.COMMAND, messages.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & (filters.UpdateType.MESSAGES), messages.rating))
+    app.add_handler(
+        MessageHandler(
+            (filters.PHOTO | filters.Document.IMAGE) & filters.UpdateType.MESSAGE,
+            messages.photo,
+        )
+    )
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, messages.other)
+    )
+    app.add_error_handler(system.on_error)

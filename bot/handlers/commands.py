@@ -1,0 +1,210 @@
+"""Command and button handlers: /start /new /next /best /history /morph /undo /help /lang."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+
+import storage
+from bot import views
+from bot.handlers.common import (
+    BEST,
+    NEXT,
+    UNDO,
+    chat_language,
+    ensure_chat,
+    next_album,
+    reply,
+    send_album,
+    serialized,
+)
+from bot.texts import SUPPORTED_LANGUAGES, text
+
+if TYPE_CHECKING:
+    from bot.app import BotContext
+
+
+@serialized
+async def start(update: Update, context: BotContext) -> None:
+    """/start: greet the user and open a new search with its first album."""
+    await _new_search(update, context, greet=True)
+
+
+@serialized
+async def new(update: Update, context: BotContext) -> None:
+    """/new: forget the current album and start a new search."""
+    await _new_search(update, context, greet=False)
+
+
+async def _new_search(update: Update, context: BotContext, *, greet: bool) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    deps = context.deps
+    await ensure_chat(update, deps)
+    lang = await chat_language(update, deps)
+    name = user.first_name if user else ""
+    await reply(update, text(lang, "greeting" if greet else "new_search", name=name))
+    session = await deps.engine.start_session(chat.id)
+    await send_album(context, chat.id, lang, session)
+
+
+@serialized
+async def next_(update: Update, context: BotContext) -> None:
+    """/next: move on with a partly rated album."""
+    await _next(update, context)
+
+
+async def _next(update: Update, context: BotContext) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    deps = context.deps
+    lang = await chat_language(update, deps)
+    round_ = await deps.engine.open_round(chat.id)
+    if round_ is None:
+        await reply(update, text(lang, "no_round"))
+        return
+    rated, _missing = await deps.engine.round_progress(round_)
+    if not rated:
+        await reply(update, text(lang, "next_needs_rating"))
+        return
+    await next_album(context, chat.id, lang, round_.id)
+
+
+@serialized
+async def best(update: Update, context: BotContext) -> None:
+    """/best: the best face so far, large, with its rating and round."""
+    await _best(update, context)
+
+
+async def _best(update: Update, context: BotContext) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    deps = context.deps
+    lang = await chat_language(update, deps)
+    session = await deps.engine.current_session(chat.id)
+    found = None if session is None else await views.best_face(deps.engine, session)
+    if found is None:
+        await reply(update, text(lang, "no_best"))
+        return
+    rating = "-" if found.rating is None else f"{found.rating:.3g}"
+    caption = text(lang, "best_caption", rating=rating, round=found.round, position=found.position)
+    await context.bot.send_photo(chat.id, found.image, caption=caption, filename="best.png")
+
+
+@serialized
+async def history(update: Update, context: BotContext) -> None:
+    """/history: one grid image of every face shown, with ratings."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    deps = context.deps
+    lang = await chat_language(update, deps)
+    session = await deps.engine.current_session(chat.id)
+    grid = None if session is None else await views.history_image(deps.engine, session)
+    if grid is None:
+        await reply(update, text(lang, "no_history"))
+        return
+    await context.bot.send_photo(
+        chat.id, grid, caption=text(lang, "history_caption"), filename="history.png"
+    )
+
+
+@serialized
+async def morph(update: Update, context: BotContext) -> None:
+    """/morph: an animation from the first album's best face to the best so far."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    deps = context.deps
+    lang = await chat_language(update, deps)
+    session = await deps.engine.current_session(chat.id)
+    gif = None if session is None else await views.morph_animation(deps.engine, session)
+    if gif is None:
+        await reply(update, text(lang, "no_morph"))
+        return
+    await context.bot.send_animation(
+        chat.id, gif, caption=text(lang, "morph_caption"), filename="morph.gif"
+    )
+
+
+@serialized
+async def undo(update: Update, context: BotContext) -> None:
+    """/undo: take back the user's last rating."""
+    await _undo(update, context)
+
+
+async def _undo(update: Update, context: BotContext) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    deps = context.deps
+    lang = await chat_language(update, deps)
+    try:
+        vote = await deps.engine.undo(chat.id, user.id)
+    except storage.RoundClosed:
+        await reply(update, text(lang, "nothing_to_undo"))
+        return
+    if vote is None:
+        await reply(update, text(lang, "nothing_to_undo"))
+        return
+    round_ = await deps.engine.open_round(chat.id)
+    positions = {f.id: f.position for f in round_.faces} if round_ is not None else {}
+    position = positions.get(vote.face_id)
+    if position is None:
+        await reply(update, text(lang, "nothing_to_undo"))
+        return
+    await reply(update, text(lang, "undone", position=position, value=f"{vote.value:g}"))
+
+
+@serialized
+async def help_(update: Update, context: BotContext) -> None:
+    """/help: how to rate, and the commands."""
+    deps = context.deps
+    lang = await chat_language(update, deps)
+    scale = deps.engine.scale
+    await reply(
+        update,
+        text(lang, "help", album_size=deps.config.album_size, low=scale.low, high=scale.high),
+    )
+
+
+@serialized
+async def lang(update: Update, context: BotContext) -> None:
+    """/lang [en|ru]: switch the chat's language."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    deps = context.deps
+    current = await chat_language(update, deps)
+    args = [a.lower() for a in (context.args or [])]
+    if not args:
+        choice = SUPPORTED_LANGUAGES[
+            (SUPPORTED_LANGUAGES.index(current) + 1) % len(SUPPORTED_LANGUAGES)
+        ]
+    elif args[0] in SUPPORTED_LANGUAGES:
+        choice = args[0]
+    else:
+        await reply(update, text(current, "lang_usage", languages=", ".join(SUPPORTED_LANGUAGES)))
+        return
+    await ensure_chat(update, deps)
+    await storage.set_chat_language(deps.conn, chat.id, choice)
+    await reply(update, text(choice, "lang_set"))
+
+
+@serialized
+async def button(update: Update, context: BotContext) -> None:
+    """The prompt's inline buttons: next album, best so far, undo."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    if query.data == NEXT:
+        await _next(update, context)
+    elif query.data == BEST:
+        await _best(update, context)
+    elif query.data == UNDO:
+        await _undo(update, context)

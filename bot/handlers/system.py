@@ -1,0 +1,94 @@
+"""Updates about the chat itself, other bots, and the global error handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import ChatMember, Update
+from telegram.error import ChatMigrated, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+import storage
+from bot.texts import pick_language, text
+
+if TYPE_CHECKING:
+    from bot.app import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def drop_bots(update: Update, context: BotContext) -> None:
+    """Ignore everything other bots send (they could loop with us)."""
+    user = update.effective_user
+    if user is not None and user.is_bot:
+        raise ApplicationHandlerStop
+
+
+async def member_status(update: Update, context: BotContext) -> None:
+    """The user blocked or unblocked the bot (or removed it from a group)."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    status = change.new_chat_member.status
+    active = status not in (ChatMember.BANNED, ChatMember.LEFT)
+    chat = change.chat
+    deps = context.deps
+    await storage.upsert_chat(deps.conn, chat.id, chat.type, title=chat.title)
+    await storage.set_chat_active(deps.conn, chat.id, active)
+    log.info("chat %s is now %s", chat.id, "active" if active else "inactive")
+
+
+async def migrated(update: Update, context: BotContext) -> None:
+    """A group became a supergroup: its search moves to the new chat id."""
+    msg = update.effective_message
+    if msg is None or msg.migrate_to_chat_id is None:
+        return
+    await storage.migrate_chat(context.deps.conn, msg.chat_id, msg.migrate_to_chat_id)
+    log.info("chat %s migrated to %s", msg.chat_id, msg.migrate_to_chat_id)
+
+
+def _describe(update: object) -> str:
+    """Where an error happened, without message text or tokens."""
+    if not isinstance(update, Update):
+        return repr(type(update).__name__)
+    chat = update.effective_chat.id if update.effective_chat else None
+    user = update.effective_user.id if update.effective_user else None
+    kind = next(
+        (
+            k
+            for k in ("message", "edited_message", "callback_query", "my_chat_member")
+            if getattr(update, k) is not None
+        ),
+        "other",
+    )
+    return f"update {update.update_id} ({kind}) chat={chat} user={user}"
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log any handler failure with its context; tell the user briefly, never a traceback."""
+    error = context.error
+    chat = update.effective_chat if isinstance(update, Update) else None
+    deps = context.bot_data.deps
+    if isinstance(error, Forbidden):
+        log.info("forbidden in %s: %s", _describe(update), error)
+        if chat is not None and deps is not None:
+            await storage.set_chat_active(deps.conn, chat.id, False)
+        return
+    if isinstance(error, ChatMigrated) and chat is not None and deps is not None:
+        await storage.migrate_chat(deps.conn, chat.id, int(error.new_chat_id))
+        log.info("chat %s migrated to %s (seen as an error)", chat.id, error.new_chat_id)
+        return
+    log.error("error handling %s", _describe(update), exc_info=error)
+    if chat is None:
+        return
+    user = update.effective_user if isinstance(update, Update) else None
+    lang = pick_language(user.language_code if user else None)
+    if deps is not None:
+        row = await storage.get_chat(deps.conn, chat.id)
+        if row is not None and row.language:
+            lang = row.language
+    try:
+        await context.bot.send_message(chat.id, text(lang, "error"))
+    except TelegramError as exc:
+        log.warning("could not tell chat %s about the error: %s", chat.id, exc)

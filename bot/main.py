@@ -1,0 +1,96 @@
+"""`fotorobot run`: load the configuration, then serve Telegram by long polling or a webhook."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+BOTFATHER_HINT = """\
+fotorobot: no Telegram bot token is set, so there is nothing to run yet.
+
+How to get one (two minutes):
+  1. In Telegram, open @BotFather and send /newbot.
+  2. Choose a display name, then a username that ends in "bot".
+  3. BotFather answers with a token like 123456789:AAF...; keep it secret.
+
+How to give it to fotorobot (either way):
+  export TELEGRAM_BOT_TOKEN=123456789:AAF...
+  or put the line  TELEGRAM_BOT_TOKEN=123456789:AAF...  into a file named .env
+  in the directory you run fotorobot from.
+
+Then run `fotorobot run` again. docs/bot.md describes the whole set-up.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `fotorobot run`."""
+    parser.add_argument(
+        "--env-file", type=Path, default=Path(".env"), help="optional KEY=VALUE file (.env)"
+    )
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="serve a webhook at this public https URL instead of long polling",
+    )
+    parser.add_argument("--listen", default="0.0.0.0", help="webhook: address to bind")
+    parser.add_argument("--port", type=int, default=8443, help="webhook: port to bind")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+
+
+def setup_logging(level: str, token: str) -> None:
+    """Plain logging to stderr; the token is masked everywhere and httpx URLs stay quiet."""
+    from bot.config import install_log_redaction
+
+    logging.basicConfig(
+        level=getattr(logging, level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_log_redaction([token])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bot until interrupted; exit code 2 when it is not configured."""
+    from bot.config import load_config
+
+    try:
+        config = load_config(env_file=args.env_file)
+    except ValueError as exc:
+        print(f"fotorobot: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    if not config.token:
+        print(BOTFATHER_HINT, file=sys.stderr)
+        return 2
+    setup_logging(args.log_level, config.token)
+
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    app = build_application(config)
+    webhook_url = args.webhook_url or getattr(config, "webhook_url", None)
+    if webhook_url:
+        # A random path and secret header: only Telegram, told both by setWebhook, gets in.
+        path = urlsplit(webhook_url).path.strip("/") or secrets.token_hex(16)
+        log.info("serving a webhook on %s:%s/%s", args.listen, args.port, path)
+        app.run_webhook(
+            listen=args.listen,
+            port=args.port,
+            url_path=path,
+            webhook_url=webhook_url,
+            secret_token=secrets.token_hex(32),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+    else:
+        log.info("polling %s", getattr(config, "api_base_url", "the Bot API"))
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
