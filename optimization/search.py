@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from optimization.batch import (
     candidate_set,
@@ -19,6 +20,12 @@ from optimization.gp import Hyper, Posterior, build_posterior, default_hyper
 from optimization.settings import SearchSettings
 
 log = logging.getLogger(__name__)
+
+
+def _one_blas_thread() -> threadpool_limits:
+    """One BLAS thread: on 60x60 matrices OpenBLAS threads only spin and contend (measured:
+    a round took 2-10x longer with 2 threads on a busy 2-core machine)."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,11 @@ def fit_model(search: Search, refit: bool = True) -> Model | None:
 
     None when there are too few observations or even the default posterior fails.
     """
+    with _one_blas_thread():
+        return _fit_model(search, refit)
+
+
+def _fit_model(search: Search, refit: bool) -> Model | None:
     s = search.settings
     idx = _usable(search)
     if len(idx) < max(1, s.min_observations):
@@ -128,8 +140,13 @@ def fit_model(search: Search, refit: bool = True) -> Model | None:
 
 def best_index(search: Search) -> int | None:
     """Index of the best rated face: posterior-mean argmax over rated faces (noisy incumbent)."""
+    with _one_blas_thread():
+        return _best_index(search)
+
+
+def _best_index(search: Search) -> int | None:
     warm = Hyper.from_dict(search.state.get("gp"), search.settings.dim)
-    model = fit_model(search, refit=warm is None)
+    model = _fit_model(search, refit=warm is None)
     if model is None:
         idx = _usable(search)
         return int(idx[np.argmax(search.scores[idx])]) if len(idx) else None
@@ -139,6 +156,11 @@ def best_index(search: Search) -> int | None:
 
 def propose(search: Search, k: int | None = None) -> Proposal:
     """The next album of k faces (default settings.album_size); never raises on bad data."""
+    with _one_blas_thread():
+        return _propose(search, k)
+
+
+def _propose(search: Search, k: int | None) -> Proposal:
     s = search.settings
     k = s.album_size if k is None else int(k)
     if not 1 <= k <= 10:
@@ -146,7 +168,7 @@ def propose(search: Search, k: int | None = None) -> Proposal:
     n_shown = len(search.points)
     rng = np.random.default_rng([s.seed, n_shown, k])
     state = dict(search.state)
-    model = fit_model(search)
+    model = _fit_model(search, True)
     if model is None:
         source = "initial" if len(_usable(search)) == 0 else "random"
         pts = sobol_points(s.dim, n_shown, k, s.seed)
