@@ -14,6 +14,7 @@ from bot.fakeapi.errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_reque
 from bot.fakeapi.model import Call
 from bot.fakeapi.params import Upload, as_int, as_list, decode_params
 from bot.fakeapi.registry import METHODS
+from bot.fakeapi.state import DEFAULT_UPDATE_KINDS
 from bot.fakeapi.users import UserSide
 
 _BAD_GATEWAY = (
@@ -167,7 +168,10 @@ class FakeBotAPI(UserSide):
         """getUpdates with offset confirmation, limit, allowed_updates and long polling."""
         offset = as_int(params, "offset") or 0
         limit = as_int(params, "limit") or 100
-        timeout = as_int(params, "timeout") or 0
+        try:
+            timeout = float(params.get("timeout") or 0)
+        except (TypeError, ValueError):
+            raise ApiError(400, 'Bad Request: field "timeout" must be a number') from None
         if not 1 <= limit <= 100:
             limit = 100
         allowed = as_list(params, "allowed_updates")
@@ -179,33 +183,32 @@ class FakeBotAPI(UserSide):
                     "active; use deleteWebhook to delete the webhook first",
                 )
             if allowed is not None:
-                from bot.fakeapi.state import DEFAULT_UPDATE_KINDS
-
                 self.allowed_updates = frozenset(allowed) if allowed else DEFAULT_UPDATE_KINDS
             generation = self.new_poll()
         deadline = time.monotonic() + max(0, timeout)
-        while True:
-            with self.lock:
-                if self.poll_superseded(generation):
-                    raise ApiError(
-                        409,
-                        "Conflict: terminated by other getUpdates request; make "
-                        "sure that only one bot instance is running",
-                    )
-                if offset > 0:
-                    self.updates[:] = [u for u in self.updates if u["update_id"] >= offset]
-                    pending = self.updates[:limit]
-                elif offset < 0:  # the last -offset updates; older ones are forgotten
-                    self.updates[:] = self.updates[offset:]
-                    pending = self.updates[:limit]
-                else:
-                    pending = self.updates[:limit]
-                if pending:
-                    return [dict(u) for u in pending]
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return []
-            await self.wait_change(left)
+        with self.changes() as changes:
+            while True:
+                changes.clear()
+                with self.lock:
+                    pending = self._pending_updates(generation, offset, limit)
+                left = deadline - time.monotonic()
+                if pending or left <= 0:
+                    return pending
+                await changes.wait(left)
+
+    def _pending_updates(self, generation: int, offset: int, limit: int) -> list[dict[str, Any]]:
+        """Confirm updates below `offset` and return up to `limit` (caller holds the lock)."""
+        if self.poll_superseded(generation):
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            )
+        if offset > 0:
+            self.updates[:] = [u for u in self.updates if u["update_id"] >= offset]
+        elif offset < 0:  # the last -offset updates; older ones are forgotten
+            self.updates[:] = self.updates[offset:]
+        return [dict(u) for u in self.updates[:limit]]
 
     # ---- observing the bot ---------------------------------------------------------------
 

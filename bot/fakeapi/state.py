@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bot.fakeapi.errors import bad_request, chat_migrated, forbidden
@@ -37,6 +38,45 @@ DEFAULT_UPDATE_KINDS = frozenset(
         "purchased_paid_media",
     }
 )
+
+# Service messages a bot receives even in privacy mode.
+SERVICE_KEYS = frozenset(
+    {
+        "new_chat_members",
+        "left_chat_member",
+        "new_chat_title",
+        "new_chat_photo",
+        "delete_chat_photo",
+        "group_chat_created",
+        "supergroup_chat_created",
+        "migrate_to_chat_id",
+        "migrate_from_chat_id",
+        "pinned_message",
+    }
+)
+
+
+class ChangeWaiter:
+    """One subscriber to change signals, woken thread-safely in its own event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.event = asyncio.Event()
+
+    def wake(self) -> None:
+        """Set the event from any thread (a closed loop means nobody waits any more)."""
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self.event.set)
+
+    def clear(self) -> None:
+        """Forget past signals; call before re-checking the state so none is lost."""
+        self.event.clear()
+
+    async def wait(self, timeout: float) -> None:
+        """Until the next signal (or one since clear()) or `timeout` seconds."""
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.event.wait(), timeout)
 
 
 class BotState:
@@ -81,7 +121,8 @@ class BotState:
         self._next_media_group = 13_600_000_000_000_001
         self._next_poll = 5_800_000_000_000_001
         self._next_callback = 2_900_000_000_000_001
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._waiters: set[ChangeWaiter] = set()
+        self._waiters_lock = threading.Lock()
         self._poll_generation = 0
         self._next_user_id = 100_000_001
         self._next_group_id = 4_000_000_001
@@ -200,7 +241,7 @@ class BotState:
             return True
         if "@" + self.username.lower() in text.lower():
             return True
-        return not any(k in message for k in ("text", "photo", "sticker", "voice", "document"))
+        return any(k in message for k in SERVICE_KEYS)
 
     @property
     def username(self) -> str:
@@ -211,24 +252,22 @@ class BotState:
 
     def notify(self) -> None:
         """Wake every waiter (long polls, test waits) in whatever loop or thread it runs."""
-        for loop, event in list(self._waiters):
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # its loop is closed: nobody waits there any more
-                self._waiters.discard((loop, event))
+        with self._waiters_lock:
+            waiters = list(self._waiters)
+        for waiter in waiters:
+            waiter.wake()
 
-    async def wait_change(self, timeout: float) -> None:
-        """Sleep until the next change or `timeout` seconds."""
-        if timeout <= 0:
-            return
-        waiter = (asyncio.get_running_loop(), asyncio.Event())
-        self._waiters.add(waiter)
+    @contextlib.contextmanager
+    def changes(self) -> Iterator[ChangeWaiter]:
+        """Subscribe to change signals; check state after `clear()`, then `await wait(t)`."""
+        waiter = ChangeWaiter(asyncio.get_running_loop())
+        with self._waiters_lock:
+            self._waiters.add(waiter)
         try:
-            await asyncio.wait_for(waiter[1].wait(), timeout)
-        except TimeoutError:
-            pass
+            yield waiter
         finally:
-            self._waiters.discard(waiter)
+            with self._waiters_lock:
+                self._waiters.discard(waiter)
 
     def new_poll(self) -> int:
         """Start a getUpdates; an older one still waiting then ends with 409 Conflict."""

@@ -62,15 +62,19 @@ class Watching(BotState):
     ) -> Any:
         """Wait until predicate() is truthy (re-checked on every change); return its value."""
         deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                value = predicate()
-            if value:
-                return value
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"fake Bot API: timed out after {timeout}s waiting for {what}")
-            await self.wait_change(min(left, 0.5))
+        with self.changes() as changes:
+            while True:
+                changes.clear()
+                with self.lock:
+                    value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"fake Bot API: timed out after {timeout}s waiting for {what}"
+                    )
+                await changes.wait(left)
 
     async def wait_for_messages(
         self, chat: ChatRef, n: int, *, after: int = 0, timeout: float = 10.0
