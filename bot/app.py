@@ -103,12 +103,16 @@ BotApplication = Application[
 ]
 
 
-def file_url_for(api_base_url: str) -> str:
-    """The file-download base URL that matches a Bot API base URL (".../bot" -> ".../file/bot")."""
-    base = api_base_url.rstrip("/")
+def api_urls(api_base_url: str | None) -> tuple[str, str]:
+    """(method base URL, file base URL) for PTB from a Bot API server address.
+
+    Accepts Telegram's form ("https://api.telegram.org/bot") or a bare server address
+    ("http://127.0.0.1:8081"), as a self-hosted Bot API server or the fake is usually given.
+    """
+    base = (api_base_url or "https://api.telegram.org").rstrip("/")
     if base.endswith("/bot"):
-        return base[: -len("/bot")] + "/file/bot"
-    return base + "/file/bot"
+        base = base[: -len("/bot")]
+    return base + "/bot", base + "/file/bot"
 
 
 def build_application(
@@ -123,8 +127,7 @@ def build_application(
     """Build the bot's Application: handlers, typed context, DB/model hooks, rate limiter."""
     from bot.handlers import register_handlers
 
-    api_base = getattr(config, "api_base_url", None) or "https://api.telegram.org/bot"
-    file_base = getattr(config, "api_file_url", None) or file_url_for(api_base)
+    api_base, file_base = api_urls(getattr(config, "api_base_url", None))
     builder: Any = (
         ApplicationBuilder()
         .token(config.token)
