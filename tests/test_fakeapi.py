@@ -399,3 +399,36 @@ async def test_animation_and_edit_media(api: FakeBotAPI, bot: Bot) -> None:
     view = api.bot_messages(chat)[-1]
     assert view.caption == "#1 (new)" and view.edited
     assert api.file_bytes(view.file_id or "") == new_image
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_optional_flood_control(api: FakeBotAPI, bot: Bot) -> None:
+    now = [1000.0]
+    api.flood_control(clock=lambda: now[0])
+    group = api.group("Busy", [api.user()])
+    for i in range(20):  # 20 messages per minute in a group
+        await bot.send_message(group.id, f"m{i}")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(group.id, "one too many")
+    assert seconds(caught.value.retry_after) == 3  # one message per 3 s refills
+    now[0] += 3
+    assert (await bot.send_message(group.id, "after the wait")).text == "after the wait"
+    chat = api.private_chat(api.user())
+    album = [InputMediaPhoto(png((0, 0, i), 16)) for i in range(4)]
+    assert len(await bot.send_media_group(chat.id, album)) == 4  # a burst of 4 is fine
+    api.flood_control(enabled=False)
+    for i in range(40):
+        await bot.send_message(group.id, f"free {i}")
+
+
+async def test_allowed_updates_filter_reactions(api: FakeBotAPI, bot: Bot) -> None:
+    alice = api.user()
+    chat = api.private_chat(alice)
+    sent = await bot.send_message(chat.id, "rate me")
+    api.react(chat, alice, sent.message_id, "🔥")  # not asked for: Telegram drops it
+    assert await bot.get_updates(allowed_updates=["message", "message_reaction"]) == ()
+    api.react(chat, alice, sent.message_id, ["🔥", "👍"])
+    updates = await bot.get_updates()  # allowed_updates is remembered
+    reaction = updates[0].message_reaction
+    assert reaction is not None and reaction.message_id == sent.message_id
+    assert [getattr(r, "emoji", None) for r in reaction.new_reaction] == ["🔥", "👍"]

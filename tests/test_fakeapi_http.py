@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from PIL import Image
-from telegram import Bot, InputMediaPhoto, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
@@ -185,3 +185,32 @@ def test_module_entry_serves_get_me() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def test_web_ui_chat(api: FakeBotAPI) -> None:
+    async with serve_http(api, web_ui=True) as base, httpx.AsyncClient(base_url=base) as client:
+        assert "<html" in (await client.get("/")).text.lower()
+        sent = await client.post("/ui/send", json={"text": "/start", "language": "ru"})
+        assert sent.status_code == 200
+        user = api.users[10_001]
+        assert user.language_code == "ru"
+        async with http_bot(api, base) as bot:
+            updates = await bot.get_updates()
+            assert updates[0].message is not None and updates[0].message.text == "/start"
+            await bot.send_photo(user.id, png((5, 6, 7), 32), caption="#1")
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Next", callback_data="next")]])
+            await bot.send_message(user.id, "Rate", reply_markup=keyboard)
+        state = (await client.get("/ui/messages")).json()
+        assert [m.get("text", m.get("caption")) for m in state["messages"]] == [
+            "/start",
+            "#1",
+            "Rate",
+        ]
+        file_id = state["messages"][1]["photo"][-1]["file_id"]
+        assert (await client.get(f"/ui/file/{file_id}")).content == png((5, 6, 7), 32)
+        pressed = await client.post("/ui/press", json={"message_id": 3, "data": "next"})
+        assert pressed.json()["query_id"] in api.callback_queries
+        upload = await client.post("/ui/photo", files={"photo": ("me.png", png((1, 1, 1), 40))})
+        assert upload.status_code == 200 and api.messages(user.id)[-1].kind == "photo"
+        refused = await client.post("/ui/photo", files={"photo": ("x.png", b"not an image")})
+        assert refused.status_code == 400

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.fakeapi import methods_edit, methods_misc, methods_send  # noqa: F401  (registration)
 from bot.fakeapi.errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_requests
+from bot.fakeapi.flood import FloodControl
 from bot.fakeapi.model import Call
 from bot.fakeapi.params import Upload, as_int, as_list, decode_params
 from bot.fakeapi.registry import METHODS
@@ -72,6 +73,7 @@ class FakeBotAPI(UserSide):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.injections: list[Injection] = []
+        self.flood: FloodControl | None = None
 
     # ---- fault injection -----------------------------------------------------------------
 
@@ -104,6 +106,38 @@ class FakeBotAPI(UserSide):
                 return injection
         return None
 
+    def flood_control(
+        self,
+        enabled: bool = True,
+        *,
+        per_bot_per_s: float = 30.0,
+        per_group_per_min: float = 20.0,
+        per_chat_per_s: float = 1.0,
+        chat_burst: float = 10.0,
+        clock: Callable[[], float] | None = None,
+    ) -> FloodControl | None:
+        """Turn on Telegram-like 429s for a bot sending too fast (off by default)."""
+        with self.lock:
+            self.flood = None
+            if enabled:
+                self.flood = FloodControl(
+                    per_bot_per_s, per_group_per_min, per_chat_per_s, chat_burst
+                )
+                if clock is not None:
+                    self.flood.clock = clock
+            return self.flood
+
+    def _check_flood(self, method: str, params: Mapping[str, Any]) -> None:
+        assert self.flood is not None
+        chat_id = params.get("chat_id")
+        with self.lock:
+            chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+            if chat is None:
+                return  # the method itself answers "chat not found"
+            media = params.get("media")
+            count = len(media) if method == "sendmediagroup" and isinstance(media, list) else 1
+            self.flood.check(method, chat.id, chat.type != "private", max(1, count))
+
     # ---- the shared request path ---------------------------------------------------------
 
     async def handle(
@@ -135,6 +169,8 @@ class FakeBotAPI(UserSide):
                 return 502, _BAD_GATEWAY
             if injection is not None:
                 raise injection.error()
+            if self.flood is not None:
+                self._check_flood(method.lower(), params)
             if handler is None:
                 result = await self._get_updates(params)
             else:
