@@ -1,0 +1,74 @@
+"""`fotorobot run` as a real process: no token, and the whole polling loop over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.fakeapi import FakeBotAPI, ServerThread
+from tests.botkit import TEST_SEARCH_DIM, Person, album_of
+
+pytestmark = pytest.mark.slow
+
+RUN = [sys.executable, "-m", "bot", "run"]
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The test's environment without any bot settings, data under tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FOTOROBOT_"))}
+    env.update(
+        FOTOROBOT_DATA_DIR=str(tmp_path / "data"),
+        FOTOROBOT_SEARCH_DIM=str(TEST_SEARCH_DIM),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def test_run_without_token_explains_botfather_and_fails(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        RUN, cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert "@BotFather" in proc.stderr and "/newbot" in proc.stderr
+    assert "TELEGRAM_BOT_TOKEN" in proc.stderr and ".env" in proc.stderr
+
+
+async def test_run_polls_the_fake_over_http_and_stops_on_sigint(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    log_path = tmp_path / "bot.log"
+    with ServerThread(api) as url, log_path.open("w") as log:
+        env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=url)
+        proc = subprocess.Popen(
+            [*RUN, "--log-level", "DEBUG"], cwd=tmp_path, env=env, stdout=log, stderr=log
+        )
+        try:
+            alice = Person(api)
+            # Generous first wait: the process imports torch, GPy and PTB on a busy box.
+            greeting, *rest = await alice.say("/start", 6, timeout=180)
+            assert "Alice" in (greeting.text or "")
+            photos, prompt = album_of(rest)
+            assert [m.caption for m in photos] == ["#1", "#2", "#3", "#4"]
+            assert len({m.media_group_id for m in photos}) == 1
+            (progress,) = await alice.say("#1 8")
+            assert "1 of 4" in (progress.text or "")
+            second, _ = album_of(await alice.say("#2 3 #3 5 #4 6", 5, reply_to=prompt.message_id))
+            assert len(second) == 4 and second[0].media_group_id != photos[0].media_group_id
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                returncode = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+    output = log_path.read_text()
+    assert returncode == 0, output[-3000:]
+    assert api.token not in output
+    assert api.token.split(":", 1)[1] not in output
+    assert "getUpdates" in output  # it really logged its polling (at DEBUG), token-free
+    assert (tmp_path / "data" / "fotorobot.sqlite3").exists()
