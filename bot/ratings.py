@@ -16,6 +16,8 @@ What it reads (the grammar, after normalising unicode):
   a reply to one photo, or the value after a position (``#2 7,5``); everywhere else the comma
   separates ratings, so ``8,3,5,6`` is always four ratings.
 
+A leading ``@botname`` (addressing the bot in a group) is skipped.
+
 What it refuses (``RatingError.code``): ``empty``, ``command`` (a slash command is not a
 rating), ``too_long`` (over `MAX_LENGTH` characters, checked before any other work),
 ``unreadable`` (no rating found, or any word in the message: "I'd say 8 3 5 6" is refused
@@ -195,6 +197,12 @@ def parse_ratings(
         return RatingError("empty", {})
     if stripped.startswith("/"):
         return RatingError("command", {"command": stripped.split()[0][:64]})
+    if stripped.startswith("@"):
+        # "@fotorobot_bot 8 3 5 6": addressing the bot in a group is not part of the rating.
+        parts = stripped.split(maxsplit=1)
+        stripped = parts[1] if len(parts) > 1 else ""
+        if not stripped:
+            return RatingError("empty", {})
     try:
         tokens = _tokenize(_normalize(stripped))
         single = target_position is not None or album_size == 1
@@ -398,7 +406,8 @@ def _interpret(
     for entry in entries:
         v = entry.value
         if not (math.isfinite(v.value) and v.low <= v.value <= v.high):
-            detail = {"value": v.raw, "low": scale.low, "high": scale.high}
+            raw = v.raw if len(v.raw) <= 12 else v.raw[:10] + "…"  # the answer stays short
+            detail = {"value": raw, "low": scale.low, "high": scale.high}
             return RatingError("out_of_range", detail)
     positioned = [e for e in entries if e.position is not None]
     bare = [e for e in entries if e.position is None]

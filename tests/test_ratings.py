@@ -121,6 +121,13 @@ def test_reply_to_photo(text: str, target: int, expected: dict[int, float]) -> N
     assert ok(text, target=target) == expected
 
 
+def test_leading_mention_is_skipped() -> None:
+    assert ok("@fotorobot_bot 8 3 5 6") == ALBUM
+    assert ok("@fotorobot_bot\n#2\n9") == {2: 9.0}
+    assert err("@fotorobot_bot").code == "empty"
+    assert err("8 3 5 6 @fotorobot_bot").code == "unreadable"
+
+
 def test_single_value_for_an_album_of_one() -> None:
     assert ok("7", album_size=1) == {1: 7.0}
     assert ok("7,5", album_size=1) == {1: 7.5}
@@ -222,7 +229,7 @@ def test_scale_one_to_five() -> None:
         ("-3 1 2 3", "-3"),
         ("8356", "8356"),
         ("10.5 1 1 1", "10.5"),
-        ("1" * 400, "1" * 400),
+        ("1" * 400, "1" * 10 + "…"),
         ("2:0", "0"),
     ],
 )
