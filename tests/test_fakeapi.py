@@ -20,7 +20,6 @@ from telegram import (
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -28,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fakeapi import FakeBotAPI, FakeRequest, Msg
+from bot.fakeapi import FakeBotAPI, FakeRequest, Msg, fake_application_builder, polling
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -65,30 +64,10 @@ def run_app(api: FakeBotAPI) -> Callable[[Handlers], Any]:
     """Start a polling Application with the given handlers against the fake."""
 
     def factory(handlers: Handlers) -> Any:
-        class Running:
-            async def __aenter__(self) -> Application:
-                self.app = (
-                    Application.builder()
-                    .token(api.token)
-                    .request(FakeRequest(api))
-                    .get_updates_request(FakeRequest(api))
-                    .build()
-                )
-                for handler in handlers:
-                    self.app.add_handler(handler)
-                await self.app.initialize()
-                await self.app.start()
-                assert self.app.updater is not None
-                await self.app.updater.start_polling(poll_interval=0, timeout=5)
-                return self.app
-
-            async def __aexit__(self, *exc: object) -> None:
-                assert self.app.updater is not None
-                await self.app.updater.stop()
-                await self.app.stop()
-                await self.app.shutdown()
-
-        return Running()
+        app = fake_application_builder(api).build()
+        for handler in handlers:
+            app.add_handler(handler)
+        return polling(app)
 
     return factory
 
@@ -349,6 +328,15 @@ async def test_group_privacy_mode(api: FakeBotAPI, bot: Bot) -> None:
     kinds = [(u.message.text if u.message else "my_chat_member") for u in updates]
     assert kinds == ["my_chat_member", "/start@fotorobot_test_bot", "9 9 9 9"]
     assert [m.message_id for m in api.messages(group)] == [1, 2, 3, 4, 5]
+    bob = api.user(first_name="Bob")
+    joined = api.join(group, bob)
+    assert joined.kind == "service"
+    api.kick_bot(group)
+    api.send_text(group, bob, "/start")  # the bot is gone: nothing reaches it
+    updates = await bot.get_updates(offset=updates[-1].update_id + 1)
+    assert [u.message.new_chat_members[0].first_name for u in updates if u.message] == ["Bob"]
+    with pytest.raises(Forbidden, match="kicked"):
+        await bot.send_message(group.id, "still here?")
 
 
 async def test_long_poll_wakes_on_update_and_offset_confirms(api: FakeBotAPI, bot: Bot) -> None:

@@ -6,6 +6,7 @@ from bot.fakeapi.http import ServerThread, serve_http
 from bot.fakeapi.model import Call, Chat, Msg, User
 from bot.fakeapi.request import FakeRequest
 from bot.fakeapi.state import DEFAULT_TOKEN
+from bot.fakeapi.testing import fake_application_builder, fake_requests, polling
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -18,5 +19,8 @@ __all__ = [
     "Msg",
     "ServerThread",
     "User",
+    "fake_application_builder",
+    "fake_requests",
+    "polling",
     "serve_http",
 ]

@@ -86,6 +86,18 @@ class UserSide(Watching):
         self.notify()
         return chat
 
+    def join(self, chat: ChatRef, user: User) -> Msg:
+        """A user joins a group: a new_chat_members service message (seen even in privacy mode)."""
+        with self.lock:
+            target = self.chat_of(chat)
+            target.members[user.id] = user
+            self.users.setdefault(user.id, user)
+            message = self.new_message(target, user, {"new_chat_members": [user.to_dict()]})
+            if not target.bot_removed:
+                self.push_update("message", message)
+        self.notify()
+        return Msg(message)
+
     def block(self, user: User) -> None:
         """The user blocks the bot: sends to their private chat get 403 Forbidden."""
         with self.lock:
@@ -144,8 +156,10 @@ class UserSide(Watching):
                 replied = target.messages.get(reply_to)
                 if replied is None:
                     raise KeyError(f"no message {reply_to} in chat {target.id} to reply to")
+            if target.migrated_to is not None:
+                raise ValueError(f"chat {target.id} became supergroup {target.migrated_to}")
             message = self.new_message(target, user, content, replied)
-            if self.bot_sees(target, message):
+            if not target.bot_removed and self.bot_sees(target, message):
                 self.push_update("message", message)
         self.notify()
         return Msg(message)
