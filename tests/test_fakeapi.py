@@ -420,3 +420,23 @@ async def test_allowed_updates_filter_reactions(api: FakeBotAPI, bot: Bot) -> No
     reaction = updates[0].message_reaction
     assert reaction is not None and reaction.message_id == sent.message_id
     assert [getattr(r, "emoji", None) for r in reaction.new_reaction] == ["🔥", "👍"]
+
+
+async def test_restart_delivers_what_came_while_down(api: FakeBotAPI) -> None:
+    seen: list[str] = []
+
+    async def record(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        seen.append(update.message.text or "")
+
+    alice = api.user()
+    chat = api.private_chat(alice)
+    for round_ in ("before", "after"):
+        app = fake_application_builder(api).build()
+        app.add_handler(MessageHandler(filters.TEXT, record))
+        async with polling(app):
+            api.send_text(chat, alice, f"{round_} restart")
+            await api.wait_until(lambda r=round_: f"{r} restart" in seen, timeout=5)
+        api.send_text(chat, alice, f"while down ({round_})")
+    assert seen == ["before restart", "while down (before)", "after restart"]
+    assert api.pending_updates() == 1  # the last message waits for the next start
