@@ -253,6 +253,14 @@ async def open_round(conn: aiosqlite.Connection, chat_id: int) -> Round | None:
         return await load_round(conn, row["id"]) if row else None
 
 
+async def open_rounds(conn: aiosqlite.Connection) -> list[Round]:
+    """Every chat's open round, oldest first (a restarted bot re-arms their deadlines)."""
+    async with read_tx(conn):
+        rows = await fetch_all(conn, "SELECT id FROM rounds WHERE closed_at IS NULL ORDER BY id")
+        rounds = [await load_round(conn, r["id"]) for r in rows]
+    return [r for r in rounds if r is not None]
+
+
 async def face_by_message(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> Face | None:
     """The face shown in a photo message of this chat (a reply to one photo), or None."""
     async with read_tx(conn):

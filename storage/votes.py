@@ -252,10 +252,10 @@ async def best_face(conn: aiosqlite.Connection, session_id: int) -> Face | None:
             row = await fetch_one(
                 conn,
                 FACE_SELECT
-                + """ JOIN (SELECT face_id, AVG(value) AS mean, COUNT(*) AS n
-                                        FROM votes GROUP BY face_id) a ON a.face_id = f.id
-                                 WHERE f.session_id = ? ORDER BY a.mean DESC, a.n DESC, f.id
-                                 LIMIT 1""",
-                (session_id,),
+                + """ JOIN (SELECT v.face_id, AVG(v.value) AS mean, COUNT(*) AS n
+                             FROM votes v JOIN faces f2 ON f2.id = v.face_id
+                             WHERE f2.session_id = ? GROUP BY v.face_id) a ON a.face_id = f.id
+                      WHERE f.session_id = ? ORDER BY a.mean DESC, a.n DESC, f.id LIMIT 1""",
+                (session_id, session_id),
             )
     return face_from_row(row) if row else None

@@ -103,6 +103,10 @@ async def test_next_album_closes_previous_round(conn: aiosqlite.Connection) -> N
     assert old is not None and not old.is_open
     opened = await st.open_round(conn, CHAT)
     assert opened is not None and opened.id == r2.id
+    other = await st.start_session(conn, OTHER_CHAT, "m1", {})
+    r3 = await st.record_album(conn, other.id, new_faces(rng), [1, 2, 3, 4], deadline=123.0)
+    everywhere = await st.open_rounds(conn)
+    assert [(r.id, r.deadline) for r in everywhere] == [(r2.id, None), (r3.id, 123.0)]
 
 
 async def test_close_round_is_idempotent(conn: aiosqlite.Connection) -> None:
@@ -129,6 +133,10 @@ async def test_votes_revote_edit_and_history(conn: aiosqlite.Connection) -> None
     got = sorted((v.user_id, v.face_id, v.value) for v in votes)
     assert got == [(7, ids[0], 6.0), (7, ids[1], 4.0), (8, ids[3], 9.0)]
     assert [v.value for v in await st.votes_by_message(conn, CHAT, 50)] == [4.0]
+    # an edit that no longer parses as a rating clears that message's votes
+    await st.cast_votes(conn, CHAT, 9, [(ids[2], 1)], "#3 1", 53)
+    assert await st.cast_votes(conn, CHAT, 9, [], "hello", 53) == []
+    assert await st.votes_by_message(conn, CHAT, 53) == []
     hist = await st.session_history(conn, session.id)
     assert len(hist) == 4 and hist.points.shape == (4, DIM) and hist.latents.shape == (4, LATENT)
     assert hist.points.dtype == np.float32 and list(hist.face_ids) == ids
