@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def quiet_noisy_loggers() -> None:
+    """GPy's paramz warns on every hyperparameter fit (a Logistic prior's log-Jacobian): noise."""
+    logging.getLogger("paramz").setLevel(logging.ERROR)
+    logging.getLogger("GP").setLevel(logging.ERROR)
+
+
 def setup_logging(level: str, token: str) -> None:
     """Plain logging to stderr; the token is masked everywhere and httpx URLs stay quiet."""
     from bot.config import install_log_redaction
@@ -57,6 +63,7 @@ def setup_logging(level: str, token: str) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     install_log_redaction([token])
+    quiet_noisy_loggers()
 
 
 def run(args: argparse.Namespace) -> int:
