@@ -37,13 +37,17 @@ async def conn(tmp_path: pathlib.Path) -> AsyncIterator[aiosqlite.Connection]:
     await c.close()
 
 
+async def scalar(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> object:
+    async with conn.execute(sql, params) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return row[0]
+
+
 async def test_connect_sets_pragmas(conn: aiosqlite.Connection) -> None:
-    async with conn.execute("PRAGMA journal_mode") as cur:
-        assert (await cur.fetchone())[0] == "wal"
-    async with conn.execute("PRAGMA foreign_keys") as cur:
-        assert (await cur.fetchone())[0] == 1
-    async with conn.execute("PRAGMA synchronous") as cur:
-        assert (await cur.fetchone())[0] == 2  # FULL
+    assert await scalar(conn, "PRAGMA journal_mode") == "wal"
+    assert await scalar(conn, "PRAGMA foreign_keys") == 1
+    assert await scalar(conn, "PRAGMA synchronous") == 2  # FULL
     assert await st.schema_version(conn) == st.SCHEMA_VERSION
 
 
@@ -283,8 +287,8 @@ async def test_export_is_json_and_forget_leaves_nothing(conn: aiosqlite.Connecti
     assert await st.forget_chat(conn, CHAT) is True
     assert await st.forget_chat(conn, CHAT) is False
     for table in ("chats", "sessions", "rounds", "faces", "votes", "audit_log"):
-        async with conn.execute(f"SELECT COUNT(*) FROM {table} WHERE chat_id = ?", (CHAT,)) as cur:
-            assert (await cur.fetchone())[0] == 0, table
+        sql = f"SELECT COUNT(*) FROM {table} WHERE chat_id = ?"
+        assert await scalar(conn, sql, (CHAT,)) == 0, table
     assert await st.get_user(conn, 7) is None  # voted only in the forgotten chat
     assert await st.get_user(conn, 8) is not None
     kept = await st.session_history(conn, other.id)
