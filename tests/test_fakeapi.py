@@ -16,6 +16,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
+    TelegramObject,
     Update,
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
@@ -434,9 +435,58 @@ async def test_restart_delivers_what_came_while_down(api: FakeBotAPI) -> None:
     for round_ in ("before", "after"):
         app = fake_application_builder(api).build()
         app.add_handler(MessageHandler(filters.TEXT, record))
+        expected = f"{round_} restart"
         async with polling(app):
-            api.send_text(chat, alice, f"{round_} restart")
-            await api.wait_until(lambda r=round_: f"{r} restart" in seen, timeout=5)
+            api.send_text(chat, alice, expected)
+            await api.wait_until(lambda: expected in seen, timeout=5)  # noqa: B023
         api.send_text(chat, alice, f"while down ({round_})")
     assert seen == ["before restart", "while down (before)", "after restart"]
     assert api.pending_updates() == 1  # the last message waits for the next start
+
+
+def unknown_fields(obj: object, path: str = "") -> list[str]:
+    """Fields PTB did not recognise (api_kwargs) anywhere inside a parsed Telegram object."""
+    found: list[str] = []
+    if isinstance(obj, TelegramObject):
+        found += [f"{path}.{key}" for key in obj.api_kwargs]
+        for name in obj.__slots__ if hasattr(obj, "__slots__") else ():
+            found += unknown_fields(getattr(obj, name, None), f"{path}.{name}")
+    elif isinstance(obj, tuple | list):
+        for i, item in enumerate(obj):
+            found += unknown_fields(item, f"{path}[{i}]")
+    return found
+
+
+async def test_every_object_parses_without_unknown_fields(api: FakeBotAPI, bot: Bot) -> None:
+    alice = api.user(first_name="Alice", username="alice_a")
+    chat = api.private_chat(alice)
+    group = api.group("Group", [alice], bot_admin=True)
+    sent: list[object] = [
+        await bot.send_message(chat.id, "<b>hi</b> /start", parse_mode="HTML"),
+        *await bot.send_media_group(
+            chat.id, [InputMediaPhoto(png((i, 0, 0), 400)) for i in range(2)]
+        ),
+        await bot.send_animation(chat.id, png((0, 9, 0), 32), filename="a.gif"),
+        await bot.send_document(chat.id, b"x", filename="x.txt"),
+        await bot.send_poll(group.id, "Best?", ["#1", "#2"], is_anonymous=False),
+        await bot.get_chat(group.id),
+        await bot.get_chat_member(group.id, alice.id),
+        await bot.get_webhook_info(),
+        await bot.get_me(),
+    ]
+    photo = api.send_photo(chat, alice, png((1, 1, 1), 1000), caption="me")
+    api.send_sticker(chat, alice, "🔥")
+    api.send_voice(chat, alice)
+    api.send_document(chat, alice, b"doc", file_name="d.pdf", mime_type="application/pdf")
+    api.send_album(chat, alice, [png((2, 2, 2), 50), png((3, 3, 3), 50)], caption="two")
+    text = api.send_text(chat, alice, "8 3 5 6", reply_to=photo.message_id)
+    api.edit_text(chat, text.message_id, "8 3 5 7")
+    poll_message = api.bot_messages(group)[-1]
+    api.vote_poll(group, alice, poll_message.message_id, [0])
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Next", callback_data="next")]])
+    prompt = await bot.send_message(chat.id, "Rate", reply_markup=keyboard)
+    api.press_button(chat, alice, prompt.message_id, "next")
+    api.migrate(api.group("Old", [alice]))
+    updates = await bot.get_updates(allowed_updates=[])
+    assert len(updates) >= 10 and len(photo.raw["photo"]) == 4
+    assert unknown_fields(sent) + unknown_fields(list(updates)) == []

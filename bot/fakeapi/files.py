@@ -155,6 +155,16 @@ def _photo_size(stored: StoredFile) -> dict[str, Any]:
     return out
 
 
+# Optional fields each Bot API file object has (beyond ids and size).
+_OBJECT_FIELDS = {
+    "sticker": ("width", "height"),
+    "voice": ("duration", "mime_type"),
+    "animation": ("width", "height", "duration", "file_name", "mime_type"),
+    "video": ("width", "height", "duration", "file_name", "mime_type"),
+    "audio": ("duration", "file_name", "mime_type"),
+}
+
+
 def media_object(stored: StoredFile) -> dict[str, Any]:
     """The Bot API object (Document, Animation, Sticker, Voice, ...) describing a stored file."""
     out: dict[str, Any] = {
@@ -162,7 +172,7 @@ def media_object(stored: StoredFile) -> dict[str, Any]:
         "file_unique_id": stored.file_unique_id,
         "file_size": stored.size,
     }
-    for key in ("width", "height", "duration", "file_name", "mime_type"):
+    for key in _OBJECT_FIELDS.get(stored.kind, ("file_name", "mime_type")):
         value = getattr(stored, key)
         if value is not None:
             out[key] = value

@@ -264,14 +264,20 @@ def send_poll(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upl
     texts = [str(o.get("text", "") if isinstance(o, dict) else o).strip() for o in options]
     if not all(texts):
         raise bad_request("poll options must be non-empty")
+    poll_id = state.new_poll_id()
     poll: JSON = {
-        "id": state.new_poll_id(),
+        "id": poll_id,
         "question": question,
-        "options": [{"text": t, "voter_count": 0} for t in texts],
+        "options": [
+            {"text": t, "voter_count": 0, "persistent_id": f"{poll_id}-{i}"}
+            for i, t in enumerate(texts)
+        ],
         "total_voter_count": 0,
         "is_closed": False,
         "is_anonymous": params.get("is_anonymous", True) is not False,
         "type": params.get("type") or "regular",
         "allows_multiple_answers": as_bool(params, "allows_multiple_answers"),
+        "allows_revoting": params.get("allows_revoting", True) is not False,
+        "members_only": as_bool(params, "members_only"),
     }
     return _send(state, params, {"poll": poll})

@@ -57,8 +57,6 @@ class Chat:
                 out["username"] = self.user.username
         else:
             out["title"] = self.title or ""
-            if self.type == "group":
-                out["all_members_are_administrators"] = False
         return out
 
     def take_message_id(self) -> int:

@@ -327,7 +327,14 @@ class UserSide(Watching):
             if not poll["is_anonymous"]:
                 self.push_update(
                     "poll_answer",
-                    {"poll_id": poll["id"], "user": user.to_dict(), "option_ids": list(option_ids)},
+                    {
+                        "poll_id": poll["id"],
+                        "user": user.to_dict(),
+                        "option_ids": list(option_ids),
+                        "option_persistent_ids": [
+                            poll["options"][i]["persistent_id"] for i in option_ids
+                        ],
+                    },
                 )
         self.notify()
 
