@@ -490,3 +490,28 @@ async def test_every_object_parses_without_unknown_fields(api: FakeBotAPI, bot: 
     updates = await bot.get_updates(allowed_updates=[])
     assert len(updates) >= 10 and len(photo.raw["photo"]) == 4
     assert unknown_fields(sent) + unknown_fields(list(updates)) == []
+
+
+async def test_malformed_requests_get_400_not_a_crash(api: FakeBotAPI) -> None:
+    chat = api.private_chat(api.user())
+    cases: list[tuple[str, dict[str, str]]] = [
+        ("sendMediaGroup", {"chat_id": str(chat.id), "media": '[{"media": "x"}, 5]'}),
+        ("sendMediaGroup", {"chat_id": str(chat.id), "media": '{"not": "a list"}'}),
+        (
+            "sendMessage",
+            {
+                "chat_id": str(chat.id),
+                "text": "hi",
+                "reply_markup": '{"inline_keyboard": [[{"text": "a"}]]}',
+            },
+        ),
+        ("sendMessage", {"chat_id": "[1, 2]", "text": "hi"}),
+        ("editMessageText", {"chat_id": str(chat.id), "message_id": "x", "text": "hi"}),
+        ("getUpdates", {"offset": "soon"}),
+        ("sendPoll", {"chat_id": str(chat.id), "question": "q", "options": "[{}, {}]"}),
+    ]
+    for method, form in cases:
+        status, body = await api.handle(api.token, method, form)
+        assert status == 400, (method, form, body)
+        assert body.startswith(b'{"ok": false, "error_code": 400, "description": "Bad Request: ')
+    assert api.bot_messages(chat) == []

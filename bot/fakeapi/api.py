@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from bot.fakeapi.registry import METHODS
 from bot.fakeapi.state import DEFAULT_UPDATE_KINDS
 from bot.fakeapi.users import UserSide
 
+_LOG = logging.getLogger(__name__)
 _BAD_GATEWAY = (
     b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
     b"</h1></center><hr><center>nginx</center></body></html>"
@@ -176,13 +178,21 @@ class FakeBotAPI(UserSide):
             else:
                 with self.lock:
                     result = handler(self, params, uploads)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # Malformed input the validators missed: Telegram answers 400, never a crash.
+            _LOG.warning("fake Bot API could not read a %s call", method, exc_info=True)
+            error = ApiError(400, f"Bad Request: can't parse request ({type(exc).__name__})")
+            return self._failed(call, error)
         except ApiError as exc:
-            call.status, call.error = exc.code, exc.description
-            self.notify()
-            return exc.code, exc.body()
+            return self._failed(call, exc)
         call.status, call.result = 200, result
         self.notify()
         return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
+
+    def _failed(self, call: Call, error: ApiError) -> tuple[int, bytes]:
+        call.status, call.error = error.code, error.description
+        self.notify()
+        return error.code, error.body()
 
     def download(self, token: str, file_path: str) -> tuple[int, bytes, str]:
         """Serve /file/bot<token>/<file_path>: (status, bytes, content type)."""
