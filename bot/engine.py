@@ -200,9 +200,16 @@ class Engine:
         text: str,
         message_id: int,
         reply_to_message_id: int | None,
+        edited: bool = False,
     ) -> RateOutcome:
         """Parse and store one rating message (new or edited: its old votes are replaced)."""
         round_, target, _ours = await self.resolve_target(chat_id, reply_to_message_id)
+        if edited:
+            # An edit re-rates the album its first version rated, not whatever is open now.
+            previous = await storage.votes_by_message(self.conn, chat_id, message_id)
+            if previous and (round_ is None or previous[0].round_id != round_.id):
+                round_ = await storage.get_round(self.conn, previous[0].round_id)
+                target = None
         if round_ is None:
             return RateOutcome(status="no_round")
         album_size = len(round_.faces)

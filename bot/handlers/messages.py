@@ -43,7 +43,9 @@ async def rating(update: Update, context: BotContext) -> None:
     reply_to = _reply_to_bot(msg, context.bot.id)
     private = chat.type == "private"
     lang = await chat_language(update, deps)
-    outcome = await deps.engine.rate(chat.id, user.id, msg.text, msg.message_id, reply_to)
+    outcome = await deps.engine.rate(
+        chat.id, user.id, msg.text, msg.message_id, reply_to, edited=edited
+    )
     # In groups people talk to each other: answer only what was clearly meant for the bot.
     addressed = private or reply_to is not None
     if outcome.status == "error" and outcome.error is not None:

@@ -1,0 +1,107 @@
+"""Concurrency, edits after a round closed, blocked users and group migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import storage
+from bot.fakeapi import FakeBotAPI
+from tests.botkit import Person, album_of, bot_config, running_bot
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_busy_chat_never_blocks_another_and_keeps_its_order(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
+        deps = app.bot_data.require()
+        alice, bob = Person(api, "Alice"), Person(api, "Bob")
+        await alice.start()
+        lock = deps.locks.get(alice.chat.id)
+        await lock.acquire()  # Alice's chat is busy, as if a long round were running
+        try:
+            partial = api.send_text(alice.chat, alice.user, "#1 8")
+            rest = api.send_text(alice.chat, alice.user, "#2 3 #3 5 #4 6")
+            bob_messages = await bob.start()
+            assert len(bob_messages) == 6  # Bob is served while Alice's chat waits
+            assert api.bot_messages(alice.chat, after=partial.message_id) == []
+        finally:
+            lock.release()
+        answers = await alice.answers_after(partial, 6)
+        # Strict order: the progress note for "#1 8" comes before the album of the second one.
+        assert answers[0].reply_to is None or answers[0].reply_to == partial.message_id
+        assert "1 of 4" in (answers[0].text or "")
+        photos, _ = album_of(answers[1:])
+        assert len(photos) == 4 and photos[0].message_id > rest.message_id
+
+
+async def test_editing_a_rating_after_its_album_closed_is_answered_gently(
+    tmp_path: Path,
+) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().conn
+        alice = Person(api)
+        await alice.start()
+        sent = api.send_text(alice.chat, alice.user, "8 3 5 6")
+        album = await alice.answers_after(sent, 5)
+        api.edit_text(alice.chat, sent.message_id, "1 1 1 1")
+        (note,) = await api.wait_for_messages(alice.chat, 1, after=album[-1].message_id)
+        assert "closed" in (note.text or "")
+        votes = await storage.votes_by_message(conn, alice.chat.id, sent.message_id)
+        assert sorted(v.value for v in votes) == [3.0, 5.0, 6.0, 8.0]
+
+
+async def test_user_blocking_the_bot_marks_the_chat_inactive(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().conn
+        alice = Person(api)
+        await alice.start()
+        with api.lock:
+            api.push_update(
+                "my_chat_member",
+                {
+                    "chat": alice.chat.to_dict(),
+                    "from": alice.user.to_dict(),
+                    "date": api.now(),
+                    "old_chat_member": {"status": "member", "user": api.bot.to_dict()},
+                    "new_chat_member": {
+                        "status": "kicked",
+                        "user": api.bot.to_dict(),
+                        "until_date": 0,
+                    },
+                },
+            )
+        api.notify()
+        await api.wait_idle(quiet=0.3, timeout=30)
+        chat = await storage.get_chat(conn, alice.chat.id)
+        assert chat is not None and not chat.active
+
+
+@pytest.mark.xfail(
+    reason="storage.migrate_chat keeps the group's photo message ids, but a supergroup numbers "
+    "its messages from 1 again: the next album clashes (DuplicateMessage)",
+    strict=False,
+)
+async def test_group_upgraded_to_supergroup_keeps_its_search(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().conn
+        alice = api.user(first_name="Alice")
+        group = api.group("Friends", [alice])
+        start = api.send_text(group, alice, "/start")
+        _, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
+        rated = api.send_text(group, alice, "#1 8", reply_to=prompt.message_id)
+        await api.wait_for_messages(group, 1, after=rated.message_id)
+        old_session = await storage.open_session(conn, group.id)
+        supergroup = api.migrate(group)
+        await api.wait_idle(quiet=0.3, timeout=30)
+        moved = await storage.open_session(conn, supergroup.id)
+        assert old_session is not None and moved is not None and moved.id == old_session.id
+        # The search goes on in the supergroup: /next uses the rating given in the group.
+        sent = api.send_text(supergroup, alice, "/next")
+        photos, _ = album_of(await api.wait_for_messages(supergroup, 5, after=sent.message_id))
+        assert len(photos) == 4
