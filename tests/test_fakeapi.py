@@ -19,7 +19,7 @@ from telegram import (
     TelegramObject,
     Update,
 )
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TimedOut
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -515,3 +515,12 @@ async def test_malformed_requests_get_400_not_a_crash(api: FakeBotAPI) -> None:
         assert status == 400, (method, form, body)
         assert body.startswith(b'{"ok": false, "error_code": 400, "description": "Bad Request: ')
     assert api.bot_messages(chat) == []
+
+
+async def test_read_timeout_is_respected(api: FakeBotAPI) -> None:
+    chat = api.private_chat(api.user())
+    async with Bot(api.token, request=FakeRequest(api, read_timeout=0.05)) as slow:
+        api.latency = 0.3  # a slow network
+        with pytest.raises(TimedOut):
+            await slow.send_message(chat.id, "hello")
+        assert (await slow.send_message(chat.id, "hello", read_timeout=2)).message_id == 1
