@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.stats import qmc
+from scipy.special import ndtr, ndtri
+from scipy.stats import chi2, qmc
 
 from optimization.acquisition import expected_improvement, expected_improvement_grad
 from optimization.gp import Posterior
@@ -15,6 +16,26 @@ def sobol_points(dim: int, start: int, k: int, seed: int) -> np.ndarray:
     total = max(2, int(2 ** np.ceil(np.log2(start + k))))
     pts = qmc.Sobol(dim, scramble=True, seed=seed).random_base2(int(np.log2(total)))
     return pts[start : start + k]
+
+
+def typical_radius(dim: int, quantile: float) -> float:
+    """Radius of the ball holding `quantile` of N(0, I_dim): the prior's typical set."""
+    return float(np.sqrt(chi2.ppf(quantile, dim)))
+
+
+def project_typical(u: np.ndarray, radius: float) -> np.ndarray:
+    """Pull cube points whose t = Phi^-1(u) lies outside the ball |t| <= radius onto it.
+
+    Uniform u is the N(0, I) prior, but an optimiser likes the cube's faces and corners, whose
+    latents (|t| ~ 4.75 on every axis) no face of the training set resembles; so proposals are
+    kept in the prior's typical set.
+    """
+    if not np.isfinite(radius):
+        return u
+    t = ndtri(np.clip(u, 1e-6, 1 - 1e-6))  # (n, d)
+    norm = np.linalg.norm(t, axis=1, keepdims=True)
+    t = t * np.minimum(1.0, radius / np.maximum(norm, 1e-12))
+    return np.clip(ndtr(t), 0.0, 1.0)
 
 
 def rms_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -52,15 +73,19 @@ def _multistart_lbfgsb(fun_grad: object, starts: np.ndarray, max_iters: int) -> 
 
 
 def candidate_set(
-    dim: int, n_candidates: int, incumbent: np.ndarray, rng: np.random.Generator
+    dim: int,
+    n_candidates: int,
+    incumbent: np.ndarray,
+    rng: np.random.Generator,
+    radius: float = np.inf,
 ) -> np.ndarray:
-    """Scrambled Sobol candidates plus Gaussian perturbations of the incumbent."""
+    """Scrambled Sobol candidates plus Gaussian perturbations of the incumbent (typical set)."""
     m = max(2, int(2 ** np.round(np.log2(max(n_candidates, 2)))))
     sob = qmc.Sobol(dim, scramble=True, seed=rng).random_base2(int(np.log2(m)))
     n_local = max(8, m // 8)
     scales = np.where(np.arange(n_local) % 2 == 0, 0.03, 0.12)[:, None]
     local = np.clip(incumbent + rng.normal(size=(n_local, dim)) * scales, 0.0, 1.0)
-    return np.vstack([sob, local])
+    return project_typical(np.vstack([sob, local]), radius)
 
 
 def maximise_ei(
@@ -68,14 +93,16 @@ def maximise_ei(
     best: float,
     candidates: np.ndarray,
     n_starts: int,
+    radius: float = np.inf,
     max_iters: int = 40,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimised points (n_starts, d) and their EI, best first."""
+    """Optimised points (n_starts, d) inside the typical set and their EI, best first."""
     mean, var = post.predict(candidates)
     ei = expected_improvement(mean, np.sqrt(var), best)
     order = np.argsort(-ei)[:n_starts]
     starts = candidates[order]
     xs = _multistart_lbfgsb(lambda x: _ei_and_grad(post, x, best), starts, max_iters)
+    xs = project_typical(xs, radius)
     m2, v2 = post.predict(xs)
     vals = expected_improvement(m2, np.sqrt(v2), best)
     # L-BFGS-B on a sum may stop with one start worse than where it began: keep the better.
@@ -85,7 +112,9 @@ def maximise_ei(
     return xs[rank], vals[rank]
 
 
-def maximise_mean(post: Posterior, candidates: np.ndarray, max_iters: int = 40) -> np.ndarray:
+def maximise_mean(
+    post: Posterior, candidates: np.ndarray, radius: float = np.inf, max_iters: int = 40
+) -> np.ndarray:
     """The posterior-mean argmax (the current best guess), from the best candidates."""
     mean, _ = post.predict(candidates)
     starts = candidates[np.argsort(-mean)[:3]]
@@ -94,7 +123,7 @@ def maximise_mean(post: Posterior, candidates: np.ndarray, max_iters: int = 40) 
         m, _v, dm, _dv = post.predict_grad(x)
         return m, dm
 
-    xs = _multistart_lbfgsb(fg, starts, max_iters)
+    xs = project_typical(_multistart_lbfgsb(fg, starts, max_iters), radius)
     m2, _ = post.predict(xs)
     return xs[int(np.argmax(m2))]
 
@@ -108,6 +137,7 @@ def kriging_believer(
     min_distance: float,
     fantasy_noise: float,
     chosen: np.ndarray | None = None,
+    radius: float = np.inf,
 ) -> np.ndarray:
     """k points by EI, each next one after believing the posterior mean at the previous ones.
 
@@ -121,7 +151,7 @@ def kriging_believer(
         post = post.with_point(a, float(mu[0]), fantasy_noise)
     out: list[np.ndarray] = []
     for _ in range(k):
-        xs, _vals = maximise_ei(post, best, candidates, n_starts)
+        xs, _vals = maximise_ei(post, best, candidates, n_starts, radius)
         pool = np.vstack([xs, _rank_by_ei(post, best, candidates)])
         x = _first_far_enough(pool, album, min_distance)
         out.append(x)

@@ -52,7 +52,7 @@ class Hyper:
 
 def default_hyper(dim: int) -> Hyper:
     """Fixed hyperparameters for the fallback path: smooth, fairly noisy, on standardised data."""
-    return Hyper(variance=1.0, lengthscale=np.full(dim, 0.25 * np.sqrt(dim)), noise=0.1)
+    return Hyper(variance=1.0, lengthscale=np.full(dim, 0.5 * np.sqrt(dim)), noise=0.1)
 
 
 def matern52(a: np.ndarray, b: np.ndarray, variance: float, lengthscale: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from optimization.batch import (
     candidate_set,
     kriging_believer,
     maximise_mean,
+    project_typical,
     rms_distance,
     sobol_points,
 )
@@ -124,7 +125,9 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
         try:
             from optimization.surrogate import fit_hyperparameters
 
-            hyper = fit_hyperparameters(x, y, counts, start, s.noise_floor, s.gp_max_iters).hyper
+            cold = default_hyper(s.dim) if warm is not None else None
+            fit = fit_hyperparameters(x, y, counts, start, s.noise_floor, s.gp_max_iters, cold)
+            hyper = fit.hyper
             status = "ok"
         except Exception as exc:
             # Any GPy failure (linear algebra, paramz, NaN) must not crash a chat.
@@ -171,7 +174,7 @@ def _propose(search: Search, k: int | None) -> Proposal:
     model = _fit_model(search, True)
     if model is None:
         source = "initial" if len(_usable(search)) == 0 else "random"
-        pts = sobol_points(s.dim, n_shown, k, s.seed)
+        pts = project_typical(sobol_points(s.dim, n_shown, k, s.seed), s.radius)
         state["fit"] = "none"
         return Proposal(pts, [source] * k, state)
     post = model.posterior
@@ -181,11 +184,11 @@ def _propose(search: Search, k: int | None) -> Proposal:
         mean_obs, _ = post.predict(post.x)
         best = float(mean_obs.max())
         incumbent = post.x[int(np.argmax(mean_obs))]
-        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng)
+        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius)
         chosen: list[np.ndarray] = []
         sources: list[str] = []
         if s.best_slot and k >= 2:
-            chosen.append(maximise_mean(post, cands))
+            chosen.append(maximise_mean(post, cands, s.radius))
             sources.append("best")
         fantasy_noise = max(post.hyper.noise, s.noise_floor)
         ei_pts = kriging_believer(
@@ -197,6 +200,7 @@ def _propose(search: Search, k: int | None) -> Proposal:
             s.min_distance,
             fantasy_noise,
             np.array(chosen) if chosen else None,
+            s.radius,
         )
         pts = np.vstack([*chosen, ei_pts]) if chosen else ei_pts
         sources += ["ei"] * len(ei_pts)
@@ -206,13 +210,15 @@ def _propose(search: Search, k: int | None) -> Proposal:
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         log.warning("acquisition failed (%s); proposing space-filling points", exc)
         state["fit"] = "failed"
-        pts = _space_filling(search.points, s.dim, k, s.seed, n_shown)
+        pts = _space_filling(search.points, s.dim, k, s.seed, n_shown, s.radius)
         return Proposal(pts, ["random"] * k, state)
 
 
-def _space_filling(shown: np.ndarray, dim: int, k: int, seed: int, n_shown: int) -> np.ndarray:
+def _space_filling(
+    shown: np.ndarray, dim: int, k: int, seed: int, n_shown: int, radius: float
+) -> np.ndarray:
     """The k Sobol points (of a larger pool) farthest from everything shown."""
-    pool = sobol_points(dim, n_shown, max(4 * k, 16), seed)
+    pool = project_typical(sobol_points(dim, n_shown, max(4 * k, 16), seed), radius)
     if len(shown) == 0:
         return pool[:k]
     out: list[np.ndarray] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -17,10 +19,11 @@ class SearchSettings:
     best_slot: bool = False  # one slot of each album shows the posterior-mean argmax
     min_distance: float = 0.08  # no two faces of one album closer than this (cube, L2/sqrt(dim))
     noise_floor: float = 0.05  # lower bound of the noise variance (standardised scores)
-    gp_max_iters: int = 60  # L-BFGS iterations of the hyperparameter fit per round
+    gp_max_iters: int = 40  # L-BFGS iterations of the hyperparameter fit per round (warm)
     n_candidates: int = 512  # Sobol candidates scored before the L-BFGS-B starts
     n_starts: int = 6  # L-BFGS-B starts for the acquisition
     min_observations: int = 2  # fewer rated faces than this: keep showing Sobol points
+    typical_quantile: float = 0.95  # proposals stay in this chi-square ball of the prior (1: off)
 
     def __post_init__(self) -> None:
         if not 1 <= self.dim <= 64:
@@ -31,8 +34,21 @@ class SearchSettings:
             raise ValueError(f"batch must be 'kb' or 'lp', got {self.batch!r}")
         if not 0.0 <= self.min_distance < 1.0:
             raise ValueError(f"min_distance must be in [0, 1), got {self.min_distance}")
+        if not 0.0 < self.typical_quantile <= 1.0:
+            raise ValueError(f"typical_quantile must be in (0, 1], got {self.typical_quantile}")
         if self.noise_floor <= 0:
             raise ValueError(f"noise_floor must be positive, got {self.noise_floor}")
+
+    @property
+    def radius(self) -> float:
+        """Radius of the typical-set ball in t = Phi^-1(u) (inf when switched off)."""
+        from optimization.batch import typical_radius
+
+        return (
+            np.inf
+            if self.typical_quantile >= 1.0
+            else typical_radius(self.dim, self.typical_quantile)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON storage."""

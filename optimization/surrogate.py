@@ -18,8 +18,15 @@ from optimization.gp import Hyper
 log = logging.getLogger(__name__)
 
 VARIANCE_BOUNDS = (0.05, 20.0)
-LENGTHSCALE_BOUNDS = (0.03, 10.0)
-NOISE_MAX = 2.0
+LENGTHSCALE_BOUNDS = (0.05, 50.0)
+NOISE_MAX = 1.0  # standardised scores: noise above their whole variance explains nothing
+
+
+def lengthscale_prior(dim: int) -> tuple[float, float]:
+    """(mu, sigma) of the log-normal lengthscale prior, dimension-scaled (Hvarfner et al.
+    2024, BoTorch's default): median e^sqrt2 * sqrt(dim) in the unit cube, so a handful of
+    ratings cannot collapse the lengthscales into a GP that calls everything noise."""
+    return float(np.sqrt(2.0) + 0.5 * np.log(dim)), float(np.sqrt(3.0))
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,7 @@ class Fit:
 
     hyper: Hyper
     status: str  # "ok" (optimised) | "fixed" (fallback to warm/default values)
-    log_likelihood: float
+    log_likelihood: float  # log marginal likelihood + log prior (the MAP objective)
 
 
 def _count_weighted_gaussian(counts: np.ndarray, variance: float) -> Any:
@@ -60,11 +67,35 @@ def fit_hyperparameters(
     start: Hyper,
     noise_floor: float,
     max_iters: int,
+    fallback_start: Hyper | None = None,
 ) -> Fit:
-    """Maximise the GPy marginal likelihood from `start` (warm start), all parameters bounded.
+    """MAP hyperparameters from `start` (the warm start); bounded; never a silent degenerate fit.
 
+    A warm start taken from a round with few ratings often sits in the "everything is noise"
+    optimum (signal variance at its floor, noise at its cap) and stays there; when the result
+    looks like that, a second fit from `fallback_start` runs and the better posterior wins.
     Raises on failure (GPy errors, non-finite likelihood); callers fall back.
     """
+    fit = _fit_once(x, y, counts, start, noise_floor, max_iters)
+    if fallback_start is not None and _degenerate(fit.hyper):
+        other = _fit_once(x, y, counts, fallback_start, noise_floor, max_iters)
+        if other.log_likelihood > fit.log_likelihood:
+            return other
+    return fit
+
+
+def _degenerate(h: Hyper) -> bool:
+    return h.noise >= 0.95 * NOISE_MAX or h.variance <= 1.1 * VARIANCE_BOUNDS[0]
+
+
+def _fit_once(
+    x: np.ndarray,
+    y: np.ndarray,
+    counts: np.ndarray,
+    start: Hyper,
+    noise_floor: float,
+    max_iters: int,
+) -> Fit:
     import GPy
 
     dim = x.shape[1]
@@ -78,16 +109,19 @@ def fit_hyperparameters(
         ARD=True,
     )
     kern.variance.constrain_bounded(vlo, vhi, warning=False)
-    kern.lengthscale.constrain_bounded(lo, hi, warning=False)
+    mu, sigma = lengthscale_prior(dim)
+    # The prior keeps the positive (Logexp) transform, whose Jacobian GPy knows; the bounds
+    # are applied by clipping the result below.
+    kern.lengthscale.set_prior(GPy.priors.LogGaussian(mu, sigma), warning=False)
     lik = _count_weighted_gaussian(counts, float(np.clip(start.noise, noise_floor * 1.001, nhi)))
     lik.variance.constrain_bounded(noise_floor, nhi, warning=False)
     model = GPy.core.GP(x, y.reshape(-1, 1), kern, lik, name="search_gp")
     if max_iters > 0:
         model.optimize(optimizer="lbfgsb", max_iters=max_iters, messages=False)
-    ll = float(model.log_likelihood())
+    ll = -float(model.objective_function())  # log likelihood + log prior
     hyper = Hyper(
         variance=float(kern.variance.values[0]),
-        lengthscale=np.array(kern.lengthscale.values, dtype=np.float64),
+        lengthscale=np.clip(np.array(kern.lengthscale.values, dtype=np.float64), lo, hi),
         noise=float(lik.variance.values[0]),
     )
     values = np.concatenate([[hyper.variance, hyper.noise, ll], hyper.lengthscale])

@@ -28,11 +28,13 @@ def test_quadratic_4d_found_within_budget_far_ahead_of_random() -> None:
     for seed in range(3):
         pts = _run(seed, rounds=10)  # 40 ratings
         ours.append(_objective(pts).max())
-        rand.append(_objective(np.random.default_rng(seed).uniform(size=(40, 4))).max())
-    # 0.005 is ~0.035 from the optimum per axis; random's best of 40 is ~0.1 away
+        # random gets four times the budget
+        rand.append(_objective(np.random.default_rng(seed).uniform(size=(160, 4))).max())
     regret_ours, regret_rand = -np.array(ours), -np.array(rand)
-    assert regret_ours.max() < 0.005
-    assert 5 * regret_ours.mean() < regret_rand.mean()
+    # a squared distance of 0.01 is 0.05 per axis from the optimum
+    assert regret_ours.max() < 0.02
+    assert regret_ours.mean() < 0.01
+    assert 2 * regret_ours.mean() < regret_rand.mean()
 
 
 def test_same_seed_same_search() -> None:
