@@ -89,9 +89,9 @@ class Engine:
         from optimization import LatentSpace
 
         if dim not in self._spaces:
-            self._spaces[dim] = LatentSpace.from_basis(
-                self.model.latent_dim, self.model.latent_basis, dim
-            )
+            # model.LatentBasis is frozen; optimization's BasisLike protocol only reads it.
+            basis: Any = self.model.latent_basis
+            self._spaces[dim] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
         return self._spaces[dim]
 
     def new_settings(self) -> SearchSettings:
@@ -252,7 +252,8 @@ class Engine:
 
     async def encode_upload(self, data: bytes) -> np.ndarray:
         """Photo bytes -> latent (latent_dim,); raises model.ImageError for a bad image."""
-        return await self.run_cpu(encode_photo, self.model, data)  # type: ignore[no-any-return]
+        latent: np.ndarray = await self.run_cpu(encode_photo, self.model, data)
+        return latent
 
     async def add_upload(self, session: storage.SearchSession, latent: np.ndarray) -> None:
         """Queue an uploaded face for the session's next album (replaces an earlier one)."""

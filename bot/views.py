@@ -57,7 +57,9 @@ def best_history_index(settings: dict[str, object], history: storage.History) ->
     return best_index(search)
 
 
-def _best_face(model: FaceModel, settings: dict[str, object], history: storage.History):  # type: ignore[no-untyped-def]
+def _best_face(
+    model: FaceModel, settings: dict[str, object], history: storage.History
+) -> BestFace | None:
     from bot import render
 
     index = best_history_index(settings, history)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import (
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Handler: TypeAlias = Callable[[Update, "BotContext"], Awaitable[None]]
+Handler: TypeAlias = Callable[[Update, "BotContext"], Coroutine[Any, Any, None]]
 
 # Callback data of the prompt's buttons.
 NEXT, BEST, UNDO = "next", "best", "undo"
