@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -47,6 +48,8 @@ class BotBenchResult:
     peak_rss_mb: float
     telegram_rounds_per_s: float
     headroom: float  # our rounds/s over Telegram's ceiling in rounds/s
+    cpus: int
+    load_average_1m: float  # the machine's load when the run ended (shared boxes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +163,8 @@ async def bench_bot(
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         telegram_rounds_per_s=telegram_rounds,
         headroom=rounds_per_s / telegram_rounds,
+        cpus=os.cpu_count() or 1,
+        load_average_1m=os.getloadavg()[0],
     )
 
 
@@ -183,6 +188,7 @@ def report(result: BotBenchResult) -> str:
             f"{result.latency_max_ms:.0f} ms  (rating sent -> next prompt received)",
             f"  /start -> first album p50 {result.start_p50_ms:.0f} ms",
             f"  peak memory  {result.peak_rss_mb:.0f} MB RSS (bot + fake server, one process)",
+            f"  machine      {result.cpus} CPUs, load average {result.load_average_1m:.1f}",
             f"  Telegram     ~{TELEGRAM_MESSAGES_PER_SECOND:.0f} messages/s = "
             f"{result.telegram_rounds_per_s:.1f} rounds/s -> headroom x{result.headroom:.2f}: "
             f"{verdict}",
