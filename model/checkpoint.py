@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
-    except (RuntimeError, OSError, EOFError, ValueError) as err:  # torch wraps pickle/zip errors
+    except (RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError) as err:
         raise CheckpointError(f"{path}: not a readable checkpoint ({err})") from err
     if not isinstance(obj, dict) or "model" not in obj or "config" not in obj:
         raise CheckpointError(f"{path}: not a fotorobot checkpoint (no model/config)")

@@ -1,4 +1,4 @@
-"""`fotorobot train`: train the face VAE on synthetic faces or a photo folder (also under torchrun)."""
+"""`fotorobot train`: train the face VAE on synthetic faces or photos (also under torchrun)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import colorsys
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -100,6 +101,47 @@ def _superellipse(
     return pts
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """Where the features sit, in unit layout coordinates (before the zoom)."""
+
+    rx: float  # half-width of the face
+    chin_y: float
+    eye_y: float
+    spacing: float  # half the distance between the eye centres
+    erx: float  # eye half-width
+    ery: float  # eye half-height
+    nose_y: float
+    nose_hw: float
+    mouth_y: float
+    mouth_hw: float
+
+
+def geometry(a: FaceAttributes) -> Geometry:
+    """The layout of one face's features, shared by drawing and by tests of the drawing."""
+    chin_y = 0.80 - 0.02 * a.face_width
+    eye_y = 0.47
+    nose_y = eye_y + 0.075 + 0.07 * a.nose_length
+    erx = 0.032 + 0.022 * a.eye_size
+    return Geometry(
+        rx=0.20 + 0.07 * a.face_width,
+        chin_y=chin_y,
+        eye_y=eye_y,
+        spacing=0.075 + 0.05 * a.eye_spacing,
+        erx=erx,
+        ery=erx * 0.58,
+        nose_y=nose_y,
+        nose_hw=0.022 + 0.03 * a.nose_width,
+        mouth_y=nose_y + 0.35 * (chin_y - nose_y) + 0.02,
+        mouth_hw=0.045 + 0.06 * a.mouth_width,
+    )
+
+
+def to_pixels(x: float, y: float, size: int) -> tuple[float, float]:
+    """Layout coordinates -> (column, row) in a size x size output image."""
+    return (size * (0.5 + (x - CENTER[0]) * ZOOM), size * (0.5 + (y - CENTER[1]) * ZOOM))
+
+
 def draw_face(attrs: FaceAttributes, size: int = 64, supersample: int = 4) -> np.ndarray:
     """Render one face as a (size, size, 3) uint8 array."""
     a = attrs
@@ -111,11 +153,12 @@ def draw_face(attrs: FaceAttributes, size: int = 64, supersample: int = 4) -> np
     style = HAIR_STYLES[a.hair_style]
     beard = BEARDS[a.beard]
 
+    g = geometry(a)
     cx = 0.5
     head_cy = 0.46
-    rx = 0.20 + 0.07 * a.face_width  # half-width of the face
+    rx = g.rx
     ry_top = 0.25
-    chin_y = 0.80 - 0.02 * a.face_width
+    chin_y = g.chin_y
     ry_bottom = chin_y - head_cy
     n_jaw = 1.6 + 2.2 * a.jaw
 
@@ -188,11 +231,7 @@ def draw_face(attrs: FaceAttributes, size: int = 64, supersample: int = 4) -> np
                 )
 
     # Beard under the features.
-    eye_y = 0.47
-    nose_len = 0.075 + 0.07 * a.nose_length
-    nose_y = eye_y + nose_len
-    mouth_y = nose_y + 0.35 * (chin_y - nose_y) + 0.02
-    mouth_hw = 0.045 + 0.06 * a.mouth_width
+    eye_y, nose_y, mouth_y, mouth_hw = g.eye_y, g.nose_y, g.mouth_y, g.mouth_hw
     if beard == "full":
         # Jaw outline below the cheekbones, closed by an edge that dips around the mouth.
         low = [(x, y) for x, y in face if y > eye_y + 0.05]
@@ -209,9 +248,7 @@ def draw_face(attrs: FaceAttributes, size: int = 64, supersample: int = 4) -> np
         cv.ellipse(cx, (mouth_y + chin_y) / 2 + 0.01, mouth_hw * 0.6, (chin_y - mouth_y) / 2, hair)
 
     # Eyes.
-    spacing = 0.075 + 0.05 * a.eye_spacing
-    erx = 0.032 + 0.022 * a.eye_size
-    ery = erx * 0.58
+    spacing, erx, ery = g.spacing, g.erx, g.ery
     iris = _ramp(IRIS_RAMP, a.iris_color)
     for side in (-1, 1):
         ex = cx + side * spacing
@@ -241,7 +278,7 @@ def draw_face(attrs: FaceAttributes, size: int = 64, supersample: int = 4) -> np
         )
 
     # Nose: bridge shadow, tip and nostrils.
-    nose_hw = 0.022 + 0.03 * a.nose_width
+    nose_hw = g.nose_hw
     cv.line([(cx - 0.008, eye_y + 0.01), (cx - 0.012, nose_y - 0.01)], shade, 0.01)
     cv.ellipse(cx, nose_y - 0.008, nose_hw, 0.022, shade)
     cv.ellipse(cx, nose_y - 0.014, nose_hw * 0.7, 0.018, skin)

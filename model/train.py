@@ -289,7 +289,8 @@ def _train(
             _save(tc, vc, net, opt, sched, data, history, basis)
             print(
                 f"epoch {epoch + 1}/{tc.epochs}: held-out PSNR {metrics['psnr']:.2f} dB, "
-                f"SSIM {metrics['ssim']:.3f}, KL {metrics['kl']:.1f}, recon {metrics['recon']:.1f}, "
+                f"SSIM {metrics['ssim']:.3f}, KL {metrics['kl']:.1f}, "
+                f"recon {metrics['recon']:.1f}, "
                 f"{metrics['images_per_s']:.0f} img/s, lr {sched.get_last_lr()[0]:.2e}",
                 file=sys.stderr,
                 flush=True,

@@ -1,0 +1,86 @@
+"""`fotorobot sample`: a grid of prior samples and held-out reconstructions next to originals."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `fotorobot sample`."""
+    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
+    parser.add_argument("--out", required=True, help="PNG to write")
+    parser.add_argument(
+        "--samples", type=int, default=32, help="prior samples (default %(default)s)"
+    )
+    parser.add_argument(
+        "--recons", type=int, default=16, help="held-out faces to reconstruct (default %(default)s)"
+    )
+    parser.add_argument("--cols", type=int, default=8, help="tiles per row (default %(default)s)")
+    parser.add_argument("--scale", type=int, default=2, help="pixel zoom (default %(default)s)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="std of the prior samples (default %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="(default %(default)s)")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="where the held-out faces come from (default: the checkpoint's data)",
+    )
+    parser.add_argument(
+        "--synthetic-grid",
+        metavar="PNG",
+        default=None,
+        help="also write a grid of 64 synthetic training faces here",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the grid(s); returns a process exit code."""
+    import numpy as np
+
+    from model.checkpoint import CheckpointError, load_checkpoint
+    from model.face_model import FaceModel, default_model_path
+    from model.grid import make_grid, pairs, stack, titled
+    from model.heldout import heldout_faces
+    from model.synthetic import synthetic_faces
+
+    path = Path(args.model) if args.model else default_model_path()
+    try:
+        fm = FaceModel.load(path)
+        ckpt = load_checkpoint(path)
+    except (FileNotFoundError, CheckpointError) as err:
+        print(f"fotorobot sample: cannot load {path}: {err}", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(args.seed)
+    z = rng.standard_normal((args.samples, fm.latent_dim)) * args.temperature  # (n, d)
+    panels = [
+        titled(
+            make_grid(fm.decode(z), args.cols, scale=args.scale),
+            f"prior samples z ~ N(0, {args.temperature:g}^2 I)  [{fm.version}]",
+        )
+    ]
+    if args.recons > 0:
+        originals = heldout_faces(ckpt, limit=args.recons, data=args.data)
+        if originals is None:
+            print("note: the training data is not available; prior samples only", file=sys.stderr)
+        else:
+            recons = fm.decode(fm.encode(originals))
+            panels.append(
+                titled(
+                    make_grid(pairs(originals, recons), args.cols, scale=args.scale),
+                    "held-out faces: original | reconstruction",
+                )
+            )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    stack(panels).save(args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    if args.synthetic_grid:
+        faces, _ = synthetic_faces(64, seed=args.seed)
+        make_grid(faces, 8, scale=args.scale).save(args.synthetic_grid)
+        print(f"wrote {args.synthetic_grid}", file=sys.stderr)
+    return 0

@@ -1,0 +1,110 @@
+"""face_array_from_bytes and the photo-folder loader on good, damaged and hostile files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.data import DataError, load_data, load_folder
+from model.images import ImageError, face_array_from_bytes
+
+
+def _encode(img: Image.Image, fmt: str, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def _photo(w: int = 120, h: int = 80) -> Image.Image:
+    """Left half red, right half blue, a green square in the middle."""
+    a = np.zeros((h, w, 3), dtype=np.uint8)
+    a[:, : w // 2] = (220, 30, 30)
+    a[:, w // 2 :] = (30, 30, 220)
+    a[h // 2 - 10 : h // 2 + 10, w // 2 - 10 : w // 2 + 10] = (30, 200, 30)
+    return Image.fromarray(a)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_decodes_crops_and_resizes(fmt: str) -> None:
+    face = face_array_from_bytes(_encode(_photo(), fmt), 32)
+    assert face.shape == (32, 32, 3) and face.dtype == np.uint8
+    # Centre crop of the 120x80 frame: the middle is green, red on the left, blue on the right.
+    assert face[16, 16, 1] > 150
+    assert face[16, 2, 0] > 150 and face[16, 29, 2] > 150
+
+
+def test_exif_orientation_is_applied() -> None:
+    img = _photo(120, 80)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    face = face_array_from_bytes(_encode(img, "JPEG", exif=exif, quality=95), 32)
+    # After rotation red (left) ends up on top and blue at the bottom.
+    assert face[1, 16, 0] > 150 and face[30, 16, 2] > 150
+
+
+def test_transparency_and_palette_become_rgb() -> None:
+    rgba = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    face = face_array_from_bytes(_encode(rgba, "PNG"), 8)
+    assert face.min() == 255  # transparent -> white, not black
+    pal = _photo().convert("P")
+    assert face_array_from_bytes(_encode(pal, "GIF"), 8).shape == (8, 8, 3)
+
+
+def test_refuses_non_images_truncated_files_and_bombs() -> None:
+    with pytest.raises(ImageError, match="not an image"):
+        face_array_from_bytes(b"%PDF-1.4 definitely not a photo", 32)
+    with pytest.raises(ImageError, match="empty"):
+        face_array_from_bytes(b"", 32)
+    jpeg = _encode(_photo(400, 300), "JPEG")
+    with pytest.raises(ImageError, match=r"damaged|truncated"):
+        face_array_from_bytes(jpeg[: len(jpeg) // 2], 32)
+    png = _encode(_photo(400, 300), "PNG")
+    with pytest.raises(ImageError):
+        face_array_from_bytes(png[: len(png) - 40], 32)
+    # A tiny file claiming a huge canvas is refused from its header, before decoding pixels.
+    bomb = _encode(Image.new("L", (7_000, 7_000)), "PNG")
+    assert len(bomb) < 1_000_000
+    with pytest.raises(ImageError, match="too large"):
+        face_array_from_bytes(bomb, 32)
+    with pytest.raises(ImageError, match="too large"):
+        face_array_from_bytes(_encode(_photo(), "PNG"), 32, max_pixels=1000)
+
+
+def test_celeba_aligned_frames_use_the_face_box() -> None:
+    a = np.full((218, 178, 3), 10, dtype=np.uint8)
+    a[35:183, 15:163] = 240  # the 148x148 face box is bright, the rest dark
+    face = face_array_from_bytes(_encode(Image.fromarray(a), "PNG"), 16)
+    assert face.min() > 200
+
+
+def test_folder_loader_skips_corrupt_and_counts_non_images(tmp_path: Path) -> None:
+    sub = tmp_path / "img_align_celeba"
+    sub.mkdir()
+    for i in range(3):
+        (sub / f"{i:06d}.jpg").write_bytes(_encode(_photo(178, 218), "JPEG"))
+    good_png = _encode(_photo(), "PNG")
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "a.png").write_bytes(good_png)
+    (sub / "broken.jpg").write_bytes(_encode(_photo(178, 218), "JPEG")[:300])
+    (sub / "fake.png").write_bytes(b"hello, I am text")
+    (tmp_path / "list_attr_celeba.txt").write_text("not an image\n")
+    (tmp_path / ".hidden.jpg").write_bytes(b"ignored")
+    data = load_folder(tmp_path, 16, workers=2)
+    assert data.images.shape == (4, 16, 16, 3)
+    assert data.skipped == 2 and data.ignored == 1
+    assert any("broken.jpg" in e for e in data.skipped_examples)
+    assert load_data(str(tmp_path), 16).images.shape == (4, 16, 16, 3)
+
+
+def test_bad_data_specs_raise_data_errors(tmp_path: Path) -> None:
+    with pytest.raises(DataError):
+        load_data(str(tmp_path / "missing"), 16)
+    with pytest.raises(DataError, match="no image files"):
+        load_data(str(tmp_path), 16)
+    with pytest.raises(DataError):
+        load_data("synthetic:lots", 16)
+    assert load_data("synthetic:3:7", 16).images.shape == (3, 16, 16, 3)
