@@ -15,7 +15,6 @@ class SearchSettings:
     dim: int = 16  # search dimension: the unit cube [0, 1]^dim
     album_size: int = 4  # faces per round (2..10)
     seed: int = 0  # makes every proposal reproducible
-    batch: str = "kb"  # "kb" (Kriging believer) or "lp" (local penalisation)
     best_slot: bool = False  # one slot of each album shows the posterior-mean argmax
     min_distance: float = 0.08  # no two faces of one album closer than this (cube, L2/sqrt(dim))
     noise_floor: float = 0.05  # lower bound of the noise variance (standardised scores)
@@ -30,8 +29,6 @@ class SearchSettings:
             raise ValueError(f"dim must be in 1..64, got {self.dim}")
         if not 1 <= self.album_size <= 10:
             raise ValueError(f"album_size must be in 1..10, got {self.album_size}")
-        if self.batch not in ("kb", "lp"):
-            raise ValueError(f"batch must be 'kb' or 'lp', got {self.batch!r}")
         if not 0.0 <= self.min_distance < 1.0:
             raise ValueError(f"min_distance must be in [0, 1), got {self.min_distance}")
         if not 0.0 < self.typical_quantile <= 1.0:
