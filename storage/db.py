@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import pathlib
+import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -72,30 +73,52 @@ def _lock(conn: aiosqlite.Connection) -> asyncio.Lock:
 async def write_tx(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """BEGIN IMMEDIATE ... COMMIT under the connection's lock; ROLLBACK on any error."""
     async with _lock(conn):
-        await conn.execute("BEGIN IMMEDIATE")
         try:
+            await conn.execute("BEGIN IMMEDIATE")
             yield conn
             await conn.execute("COMMIT")
         except BaseException:
-            # Shielded: a cancelled handler must still leave the connection out of a transaction.
-            await asyncio.shield(_rollback(conn))
+            await _rollback_uninterrupted(conn)
             raise
-
-
-async def _rollback(conn: aiosqlite.Connection) -> None:
-    if conn.in_transaction:
-        await conn.execute("ROLLBACK")
 
 
 @asynccontextmanager
 async def read_tx(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """A consistent read: the lock plus a deferred transaction, so several SELECTs agree."""
     async with _lock(conn):
-        await conn.execute("BEGIN")
         try:
+            await conn.execute("BEGIN")
             yield conn
         finally:
-            await asyncio.shield(_rollback(conn))
+            await _rollback_uninterrupted(conn)
+
+
+async def _rollback_uninterrupted(conn: aiosqlite.Connection) -> None:
+    """Roll back before the lock is released, even if the caller is cancelled meanwhile.
+
+    A cancelled await does not cancel its statement: aiosqlite has already queued it (a BEGIN,
+    an INSERT, a COMMIT) and its thread runs it. The ROLLBACK is queued behind it (the queue is
+    FIFO), and the lock stays held until it ran, so the next caller never finds a transaction
+    left open. "No transaction is active" just means the BEGIN never ran or the COMMIT did.
+    """
+    task = asyncio.ensure_future(_rollback(conn))
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True  # delivered once the rollback is done, never swallowed
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    try:
+        await conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "no transaction is active" not in str(exc):
+            raise
 
 
 async def fetch_one(
