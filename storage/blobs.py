@@ -19,7 +19,8 @@ def to_blob(vector: np.ndarray, length: int, what: str) -> bytes:
         raise BadBlob(f"{what} has {arr.shape[0]} values, this session expects {length}")
     if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
         raise BadBlob(f"{what} must hold real numbers, got dtype {arr.dtype}")
-    out = arr.astype(_DTYPE)  # a copy: the caller's array is never touched
+    with np.errstate(over="ignore"):  # overflow becomes inf, refused just below
+        out = arr.astype(_DTYPE)  # a copy: the caller's array is never touched
     if not np.all(np.isfinite(out)):
         raise BadBlob(f"{what} contains NaN or infinite values (or values beyond float32)")
     return out.tobytes()

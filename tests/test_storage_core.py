@@ -338,3 +338,30 @@ async def test_admin_tables(conn: aiosqlite.Connection) -> None:
     assert [r.id for r in await st.list_training_runs(conn)] == [run.id]
     entry = await st.log_admin_action(conn, 42, "train", details={"run": run.id})
     assert (await st.audit_log(conn))[0] == entry
+
+
+def test_blob_checks() -> None:
+    from storage.blobs import from_blob, to_blob
+
+    vec = np.arange(4, dtype=np.float64)
+    blob = to_blob(vec, 4, "point")
+    assert len(blob) == 16 and vec.dtype == np.float64  # the caller's array is untouched
+    back = from_blob(blob, 4, "point")
+    assert back.dtype == np.float32 and not back.flags.writeable
+    np.testing.assert_array_equal(back, vec)
+    for bad in (np.zeros((2, 2)), np.zeros(3) + 1j, np.array(["a"] * 4), np.array([1e39] * 4)):
+        with pytest.raises(st.BadBlob):
+            to_blob(bad, 4, "point")
+    with pytest.raises(st.BadBlob, match="expected 16"):
+        from_blob(blob[:-1], 4, "point")
+
+
+async def test_corrupt_stored_blob_is_reported(conn: aiosqlite.Connection) -> None:
+    session = await st.start_session(conn, CHAT, "m1", {})
+    rnd = await st.record_album(
+        conn, session.id, new_faces(np.random.default_rng(11)), [1, 2, 3, 4]
+    )
+    await conn.execute("UPDATE faces SET point = ? WHERE id = ?", (b"\x00" * 7, rnd.faces[0].id))
+    with pytest.raises(st.BadBlob, match="stored point"):
+        await st.face_by_message(conn, CHAT, 1)
+    assert not conn.in_transaction
