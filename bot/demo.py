@@ -1,8 +1,8 @@
 """A scripted conversation with the real bot on the fake Bot API; saves what the user saw.
 
 `python -m bot.demo docs/img` writes the pictures of docs/bot.md: the first and the last
-album (as strips of the four photos the bot sent), /best, /history and /morph, plus the
-transcript as text. A simulated user rates every face by its distance to a hidden target
+album (as strips of the four photos the bot sent), /best, /history and /morph, and prints
+the transcript. A simulated user rates every face by its distance to a hidden target
 face, the way a person compares with the face in mind.
 """
 
@@ -107,7 +107,6 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
             await app.stop()
             await app.shutdown()
             await app.post_shutdown(app)
-    (out_dir / "bot_transcript.txt").write_text("\n".join(transcript) + "\n")
     return transcript
 
 
