@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import aiosqlite
 
 from storage.blobs import from_blob, to_blob, vector_length
-from storage.db import fetch_all, fetch_one, now, read_tx, write_tx
+from storage.db import dumps_json, fetch_all, fetch_one, now, read_tx, write_tx
 from storage.errors import BadValue, DuplicateMessage, NotFound, SessionClosed
 from storage.rows import SOURCES, Face, NewFace, Round
 
@@ -86,12 +87,15 @@ async def record_album(
     *,
     deadline: float | None = None,
     poll_id: str | None = None,
+    state: dict[str, Any] | None = None,
 ) -> Round:
     """Store a sent album as a new open round: faces and their message ids, all or nothing.
 
-    The chat's previous round, if still open, is closed in the same transaction.
+    The chat's previous round, if still open, is closed in the same transaction; `state`, if
+    given, replaces the session's optimizer state in it too (no album without its state).
     """
     _check_album(faces, message_ids)
+    state_json = None if state is None else dumps_json(state, "session state")
     t = now()
     async with write_tx(conn):
         srow = await fetch_one(conn, "SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -112,6 +116,10 @@ async def record_album(
             await conn.execute(
                 "UPDATE sessions SET dim = ?, latent_dim = ? WHERE id = ?",
                 (dim, latent_dim, session_id),
+            )
+        if state_json is not None:
+            await conn.execute(
+                "UPDATE sessions SET state = ? WHERE id = ?", (state_json, session_id)
             )
         chat_id = srow["chat_id"]
         await conn.execute(

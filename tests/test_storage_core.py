@@ -75,7 +75,11 @@ async def test_album_round_trip_and_lookups(conn: aiosqlite.Connection) -> None:
     rng = np.random.default_rng(0)
     session = await st.start_session(conn, CHAT, "m1", {"dim": DIM}, latent_dim=LATENT)
     faces = new_faces(rng)
-    rnd = await st.record_album(conn, session.id, faces, [101, 102, 103, 104], 105)
+    rnd = await st.record_album(
+        conn, session.id, faces, [101, 102, 103, 104], 105, state={"search": {"n": 4}}
+    )
+    current = await st.open_session(conn, CHAT)
+    assert current is not None and current.state == {"search": {"n": 4}}
     assert rnd.number == 1 and rnd.is_open and rnd.message_ids == [101, 102, 103, 104]
     for stored, given in zip(rnd.faces, faces, strict=True):
         assert stored.point.dtype == np.float32 and stored.point.shape == (DIM,)
@@ -215,7 +219,9 @@ async def test_bad_data_is_refused_and_not_stored(conn: aiosqlite.Connection) ->
 
     rnd = await st.record_album(conn, session.id, new_faces(rng), [1, 2, 3, 4])
     with pytest.raises(st.DuplicateMessage):
-        await st.record_album(conn, session.id, new_faces(rng), [4, 5, 6, 7])
+        await st.record_album(conn, session.id, new_faces(rng), [4, 5, 6, 7], state={"x": 1})
+    unchanged = await st.get_session(conn, session.id)
+    assert unchanged is not None and unchanged.state == {}  # the failed album's state is not kept
     opened = await st.open_round(conn, CHAT)
     assert opened is not None and opened.id == rnd.id  # the failed album closed nothing
 
