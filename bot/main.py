@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import logging
-import secrets
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -66,6 +67,12 @@ def setup_logging(level: str, token: str) -> None:
     quiet_noisy_loggers()
 
 
+def webhook_secret(token: str) -> str:
+    """The X-Telegram-Bot-Api-Secret-Token for the webhook: derived from the token, so it is
+    stable across restarts (Telegram keeps the one given to setWebhook) and never logged."""
+    return hmac.new(token.encode(), b"fotorobot-webhook", hashlib.sha256).hexdigest()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted; exit code 2 when it is not configured."""
     from bot.config import load_config
@@ -81,19 +88,23 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level, config.token)
 
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.config import install_log_redaction
 
     app = build_application(config)
     webhook_url = args.webhook_url or getattr(config, "webhook_url", None)
     if webhook_url:
-        # A random path and secret header: only Telegram, told both by setWebhook, gets in.
-        path = urlsplit(webhook_url).path.strip("/") or secrets.token_hex(16)
+        # Serve the public URL's path (a reverse proxy terminates TLS in front of us); the
+        # secret header, told only to Telegram by setWebhook, keeps forged updates out.
+        path = urlsplit(webhook_url).path.strip("/")
+        secret = webhook_secret(config.token)
+        install_log_redaction([secret])  # PTB logs setWebhook's parameters at DEBUG
         log.info("serving a webhook on %s:%s/%s", args.listen, args.port, path)
         app.run_webhook(
             listen=args.listen,
             port=args.port,
             url_path=path,
             webhook_url=webhook_url,
-            secret_token=secrets.token_hex(32),
+            secret_token=secret,
             allowed_updates=ALLOWED_UPDATES,
             drop_pending_updates=False,
         )

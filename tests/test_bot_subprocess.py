@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.fakeapi import FakeBotAPI, ServerThread
+from bot.main import webhook_secret
 from tests.botkit import TEST_SEARCH_DIM, Person, album_of
 
 pytestmark = pytest.mark.slow
@@ -72,3 +76,51 @@ async def test_run_polls_the_fake_over_http_and_stops_on_sigint(tmp_path: Path) 
     assert api.token.split(":", 1)[1] not in output
     assert "getUpdates" in output  # it really logged its polling (at DEBUG), token-free
     assert (tmp_path / "data" / "fotorobot.sqlite3").exists()
+
+
+async def test_run_serves_a_webhook_and_refuses_forged_updates(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = tmp_path / "bot.log"
+    public = "https://bot.example.org/fotorobot"
+    with ServerThread(api) as url, log_path.open("w") as log:
+        env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=url)
+        args = ["--webhook-url", public, "--listen", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen(
+            [*RUN, *args, "--log-level", "DEBUG"], cwd=tmp_path, env=env, stdout=log, stderr=log
+        )
+        try:
+            await api.wait_until(lambda: api.webhook_url == public, timeout=180, what="setWebhook")
+            alice = Person(api)
+            sent = api.send_text(alice.chat, alice.user, "/start")
+            with api.lock:  # the fake queues the update; Telegram would POST it to the webhook
+                update = api.updates.pop()
+            hook = f"http://127.0.0.1:{port}/fotorobot"
+            async with httpx.AsyncClient(timeout=30) as client:
+                forged = await client.post(
+                    hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+                )
+                assert forged.status_code == 403
+                await asyncio.sleep(0.5)
+                assert api.bot_messages(alice.chat, after=sent.message_id) == []
+                delivered = await client.post(
+                    hook,
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": webhook_secret(api.token)},
+                )
+                assert delivered.status_code == 200
+            photos, _ = album_of((await alice.answers_after(sent, 6, timeout=120))[1:])
+            assert [m.caption for m in photos] == ["#1", "#2", "#3", "#4"]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                returncode = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+    output = log_path.read_text()
+    assert returncode == 0, output[-3000:]
+    assert api.token.split(":", 1)[1] not in output
+    assert webhook_secret(api.token) not in output
