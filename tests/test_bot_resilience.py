@@ -105,3 +105,40 @@ async def test_group_upgraded_to_supergroup_keeps_its_search(tmp_path: Path) -> 
         sent = api.send_text(supergroup, alice, "/next")
         photos, _ = album_of(await api.wait_for_messages(supergroup, 5, after=sent.message_id))
         assert len(photos) == 4
+
+
+async def test_a_failure_gets_a_short_apology_never_a_traceback(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)):
+        alice = Person(api)
+        injection = api.fail_next("sendMessage", code=400, description="Bad Request: boom")
+        (apology,) = await alice.say("/help")
+        assert injection.hits == ["sendmessage"]
+        assert "went wrong" in (apology.text or "")
+        assert "Traceback" not in (apology.text or "") and "boom" not in (apology.text or "")
+        (helped,) = await alice.say("/help")  # and the bot carries on
+        assert "/best" in (helped.text or "")
+
+
+async def test_messages_from_other_bots_are_ignored(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)):
+        alice = Person(api)
+        await alice.start()
+        robot = api.user(first_name="Spam", is_bot=True)
+        with api.lock:  # Telegram never delivers these; a misbehaving proxy might
+            api.push_update(
+                "message",
+                {
+                    "message_id": 999,
+                    "date": api.now(),
+                    "chat": alice.chat.to_dict(),
+                    "from": robot.to_dict(),
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                },
+            )
+        api.notify()
+        before = len(api.bot_messages(alice.chat))
+        await api.wait_idle(quiet=0.3, timeout=30)
+        assert len(api.bot_messages(alice.chat)) == before
