@@ -43,6 +43,8 @@ async def test_bad_input_gets_friendly_answers_and_never_breaks_the_round(
         await alice.start()
         (unreadable,) = await alice.say("what a lovely day")
         assert "8 3 5 6" in (unreadable.text or "")  # an example of what works
+        (unknown,) = await alice.say("/frobnicate")
+        assert "/help" in (unknown.text or "")
         (out_of_range,) = await alice.say("#2 42")
         assert "1" in (out_of_range.text or "") and "10" in (out_of_range.text or "")
         sticker = api.send_sticker(alice.chat, alice.user)

@@ -35,20 +35,29 @@ COMMANDS = {
 def register_handlers(app: BotApplication) -> None:
     """Attach every handler and the error handler to the application."""
     app.add_handler(TypeHandler(Update, system.drop_bots), group=-1)
+    # Editing an old "/start" must not restart anything: commands act on new messages only.
+    fresh = filters.UpdateType.MESSAGE
     for name, callback in COMMANDS.items():
-        app.add_handler(CommandHandler(name, callback))
+        app.add_handler(CommandHandler(name, callback, filters=fresh))
     app.add_handler(CallbackQueryHandler(commands.button))
     app.add_handler(ChatMemberHandler(system.member_status, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, system.migrated))
-    app.add_handler(MessageHandler(filters.COMMAND, messages.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & (filters.UpdateType.MESSAGES), messages.rating))
+    # In groups other bots' commands reach us too: only private chats hear "unknown command".
+    app.add_handler(
+        MessageHandler(filters.COMMAND & fresh & filters.ChatType.PRIVATE, messages.unknown_command)
+    )
     app.add_handler(
         MessageHandler(
-            (filters.PHOTO | filters.Document.IMAGE) & filters.UpdateType.MESSAGE,
+            filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGES, messages.rating
+        )
+    )
+    app.add_handler(
+        MessageHandler(
+            (filters.PHOTO | filters.Document.IMAGE) & fresh,
             messages.photo,
         )
     )
     app.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, messages.other)
+        MessageHandler(fresh & ~filters.COMMAND & ~filters.StatusUpdate.ALL, messages.other)
     )
     app.add_error_handler(system.on_error)
