@@ -64,7 +64,11 @@ async def _next(update: Update, context: BotContext) -> None:
     lang = await chat_language(update, deps)
     round_ = await deps.engine.open_round(chat.id)
     if round_ is None:
-        await reply(update, text(lang, "no_round"))
+        session = await deps.engine.current_session(chat.id)
+        if session is None:
+            await reply(update, text(lang, "no_round"))
+        else:
+            await send_album(context, chat.id, lang, session)
         return
     rated, _missing = await deps.engine.round_progress(round_)
     if not rated:

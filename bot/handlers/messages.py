@@ -56,7 +56,7 @@ async def rating(update: Update, context: BotContext) -> None:
             )
     elif outcome.status == "no_round":
         if addressed:
-            await reply(update, text(lang, "no_round"))
+            await _no_album(update, context, lang)
     elif outcome.status == "closed":
         await reply(update, text(lang, "edit_closed" if edited else "round_closed"))
     elif outcome.status == "partial":
@@ -68,6 +68,20 @@ async def rating(update: Update, context: BotContext) -> None:
         )
     elif outcome.status == "complete" and outcome.round_id is not None:
         await next_album(context, chat.id, lang, outcome.round_id)
+
+
+async def _no_album(update: Update, context: BotContext, lang: str) -> None:
+    """Nothing open to rate: resume the chat's search with a fresh album, or point to /start.
+
+    An open search without an open album happens when sending the next album failed (the
+    round was closed first); the next message then brings the album instead of a dead end.
+    """
+    chat = update.effective_chat
+    session = None if chat is None else await context.deps.engine.current_session(chat.id)
+    if chat is None or session is None:
+        await reply(update, text(lang, "no_round"))
+        return
+    await send_album(context, chat.id, lang, session)
 
 
 @serialized
