@@ -9,6 +9,7 @@ import pytest
 
 import storage
 from bot.fakeapi import FakeBotAPI
+from bot.ratings import RatingScale
 from tests.botkit import Person, album_of, bot_config, image_size, running_bot
 
 pytestmark = pytest.mark.slow
@@ -256,3 +257,17 @@ async def test_group_rates_by_replying_to_the_prompt(tmp_path: Path) -> None:
         rated = api.send_text(group, bob, "8 3 5 6", reply_to=prompt.message_id)
         second, _ = album_of(await api.wait_for_messages(group, 5, after=rated.message_id))
         assert len(second) == 4 and second[0].media_group_id != first[0].media_group_id
+
+
+async def test_album_size_and_rating_scale_follow_the_settings(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    config = bot_config(tmp_path, api.token, album_size=3, rating_scale=RatingScale(1, 5))
+    async with running_bot(api, config):
+        alice = Person(api)
+        photos, prompt = album_of((await alice.say("/start", 5))[1:])
+        assert [m.caption for m in photos] == ["#1", "#2", "#3"]
+        assert "1-5" in (prompt.text or "")
+        (refused,) = await alice.say("#2 7")
+        assert "5" in (refused.text or "")
+        second, _ = album_of(await alice.say("5 ⭐⭐ 🔥", 4))
+        assert len(second) == 3

@@ -124,3 +124,12 @@ async def test_run_serves_a_webhook_and_refuses_forged_updates(tmp_path: Path) -
     assert returncode == 0, output[-3000:]
     assert api.token.split(":", 1)[1] not in output
     assert webhook_secret(api.token) not in output
+
+
+def test_run_with_a_bad_setting_names_it_and_fails(tmp_path: Path) -> None:
+    token = "123456789:AAFakeTokenForTestsOnly-fotorobot000000"
+    env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=token, FOTOROBOT_ALBUM_SIZE="99")
+    proc = subprocess.run(RUN, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "FOTOROBOT_ALBUM_SIZE" in proc.stderr
+    assert token.split(":", 1)[1] not in proc.stderr + proc.stdout
