@@ -172,8 +172,8 @@ class Engine:
 
     async def resolve_target(
         self, chat_id: int, reply_to_message_id: int | None
-    ) -> tuple[storage.Round | None, int | None, bool]:
-        """(round, target position, replied-to-one-of-ours) for a rating message.
+    ) -> tuple[storage.Round | None, int | None]:
+        """(round, target position) for a rating message.
 
         A reply to one album photo targets that face; a reply to the prompt or any other
         message, or no reply, targets the chat's open album.
@@ -182,8 +182,8 @@ class Engine:
             face = await storage.face_by_message(self.conn, chat_id, reply_to_message_id)
             round_ = await storage.round_by_message(self.conn, chat_id, reply_to_message_id)
             if round_ is not None:
-                return round_, (face.position if face is not None else None), True
-        return await storage.open_round(self.conn, chat_id), None, False
+                return round_, (face.position if face is not None else None)
+        return await storage.open_round(self.conn, chat_id), None
 
     def parse(
         self, text: str, album_size: int, target_position: int | None
@@ -203,7 +203,7 @@ class Engine:
         edited: bool = False,
     ) -> RateOutcome:
         """Parse and store one rating message (new or edited: its old votes are replaced)."""
-        round_, target, _ours = await self.resolve_target(chat_id, reply_to_message_id)
+        round_, target = await self.resolve_target(chat_id, reply_to_message_id)
         if edited:
             # An edit re-rates the album its first version rated, not whatever is open now.
             previous = await storage.votes_by_message(self.conn, chat_id, message_id)
