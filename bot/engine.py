@@ -154,11 +154,15 @@ class Engine:
         self, plan: AlbumPlan, message_ids: list[int], prompt_message_id: int | None = None
     ) -> storage.Round:
         """Record a sent album (message id per face) and the session state that produced it."""
-        round_ = await storage.record_album(
-            self.conn, plan.session_id, plan.faces, message_ids, prompt_message_id
+        # One transaction: a restart can never see the album without the state behind it.
+        return await storage.record_album(
+            self.conn,
+            plan.session_id,
+            plan.faces,
+            message_ids,
+            prompt_message_id,
+            state=plan.state,
         )
-        await storage.save_session_state(self.conn, plan.session_id, plan.state)
-        return round_
 
     async def set_prompt(self, round_id: int, message_id: int) -> None:
         """Remember the prompt message, so replies to it rate the album."""
