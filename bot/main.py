@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if not config.token:
         print(BOTFATHER_HINT, file=sys.stderr)
         return 2
+    if args.webhook_url and urlsplit(args.webhook_url).scheme != "https":
+        print("fotorobot: --webhook-url must be a public https:// URL", file=sys.stderr)
+        return 2
     setup_logging(args.log_level, config.token)
 
     from bot.app import ALLOWED_UPDATES, build_application
