@@ -5,7 +5,7 @@ Pure numpy/scipy; GPy is imported only inside optimization.surrogate on the firs
 
 from optimization.search import Proposal, Search, best_index, new_search, observe, propose
 from optimization.settings import SearchSettings
-from optimization.space import LatentSpace
+from optimization.space import LatentSpace, subspace_dim
 from optimization.votes import aggregate_votes
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "new_search",
     "observe",
     "propose",
+    "subspace_dim",
 ]

@@ -19,6 +19,25 @@ class BasisLike(Protocol):
     stds: np.ndarray  # (D,)
 
 
+def subspace_dim(
+    basis: BasisLike | None, latent_dim: int, max_dim: int = 16, explained: float = 0.99
+) -> int:
+    """Search dimension: the fewest principal axes explaining `explained` of the encoded
+    variance, at most max_dim (without a basis: min(latent_dim, max_dim)).
+
+    A VAE leaves some latent axes unused; searching them only spends ratings (measured on the
+    early checkpoint: 8 active axes beat 16 at every budget).
+    """
+    if basis is None:
+        return min(latent_dim, max_dim)
+    var = np.asarray(basis.stds, dtype=np.float64) ** 2
+    total = var.sum()
+    if not np.isfinite(total) or total <= 0:
+        return min(latent_dim, max_dim)
+    k = int(np.searchsorted(np.cumsum(var) / total, explained) + 1)
+    return int(np.clip(k, min(2, max_dim), max_dim))
+
+
 @dataclass(frozen=True)
 class LatentSpace:
     """Maps cube points u (n, dim) to latents z (n, latent_dim) and back.

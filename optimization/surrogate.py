@@ -17,9 +17,13 @@ from optimization.gp import Hyper
 
 log = logging.getLogger(__name__)
 
-VARIANCE_BOUNDS = (0.05, 20.0)
+# Scores are standardised (variance 1). The bounds say "at least 30% of the score variance is
+# signal": people's ratings are noisy but not random, and without the floor the first rounds'
+# fits sit in the everything-is-noise optimum, which makes EI a blind space-filler
+# (measured: best similarity after 40 ratings 0.56 -> 0.65 on 12 targets).
+VARIANCE_BOUNDS = (0.3, 20.0)
 LENGTHSCALE_BOUNDS = (0.05, 50.0)
-NOISE_MAX = 1.0  # standardised scores: noise above their whole variance explains nothing
+NOISE_MAX = 0.7
 
 
 def lengthscale_prior(dim: int) -> tuple[float, float]:

@@ -66,6 +66,16 @@ def test_latent_space_subspace_round_trip() -> None:
         LatentSpace.from_basis(4, None, 6)
 
 
+def test_subspace_dim_counts_the_axes_that_carry_variance() -> None:
+    from optimization import subspace_dim
+
+    stds = np.array([3.0, 2.0, 1.0, 0.05, 0.01, 0.01])
+    basis = _Basis(np.zeros(6), np.eye(6), stds)
+    assert subspace_dim(basis, 6) == 3  # 9+4+1 of 14.0027: 99.98%
+    assert subspace_dim(basis, 6, max_dim=2) == 2
+    assert subspace_dim(None, 32) == 16 and subspace_dim(None, 8) == 8
+
+
 def test_aggregate_votes_standardises_per_rater() -> None:
     # A harsh rater (1..3) and a generous one (8..10) with the same preferences.
     votes = [(0, "a", 1), (1, "a", 2), (2, "a", 3), (0, "b", 8), (1, "b", 9), (2, "b", 10)]
