@@ -10,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackContext,
     ContextTypes,
     ExtBot,
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 # Every update kind the handlers use; Telegram sends only message/edited/callback by default.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "poll_answer", "my_chat_member"]
 
-# Updates processed at once: chats run concurrently, one chat is serialised by ChatLocks.
+# Updates processed at once across chats; one chat's updates run in order (ChatLocks).
 CONCURRENT_UPDATES = 64
 
 
@@ -60,6 +62,37 @@ class ChatLocks:
         return len(self._locks)
 
 
+class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
+    """Runs updates concurrently across chats but one at a time, in order, within a chat.
+
+    The chat's lock is taken before a concurrency slot, so a flood of messages from one chat
+    waits on its own lock and never fills the slots other chats need.
+    """
+
+    def __init__(self, max_concurrent_updates: int, locks: ChatLocks) -> None:
+        super().__init__(max_concurrent_updates)
+        self.locks = locks
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for the chat's turn, then for a free slot, then handle the update."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await super().process_update(update, coroutine)
+            return
+        async with self.locks.get(chat.id):
+            await super().process_update(update, coroutine)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle the update (the ordering happened in process_update)."""
+        await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
 @dataclass
 class Deps:
     """What the handlers need once the application runs."""
@@ -79,6 +112,7 @@ class BotState:
         self.config: BotConfig | None = None
         self.model: FaceModel | None = None
         self.deps: Deps | None = None
+        self.locks = ChatLocks()
         self.executor: ThreadPoolExecutor | None = None
         self.owns_executor = False
 
@@ -123,10 +157,12 @@ def build_application(
     model: FaceModel | None = None,
     executor: ThreadPoolExecutor | None = None,
     rate_limiter: bool = True,
+    concurrent_updates: int = CONCURRENT_UPDATES,
 ) -> BotApplication:
     """Build the bot's Application: handlers, typed context, DB/model hooks, rate limiter."""
     from bot.handlers import register_handlers
 
+    locks = ChatLocks()
     api_base, file_base = api_urls(getattr(config, "api_base_url", None))
     builder: Any = (
         ApplicationBuilder()
@@ -134,7 +170,7 @@ def build_application(
         .base_url(api_base)
         .base_file_url(file_base)
         .context_types(ContextTypes(context=BotContext, bot_data=BotState))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates, locks))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -149,6 +185,7 @@ def build_application(
     state.config = config
     state.model = model
     state.executor = executor
+    state.locks = locks
     register_handlers(app)
     return app
 
@@ -182,7 +219,7 @@ async def post_init(app: BotApplication) -> None:
         conn=conn,
         model=state.model,
         engine=engine,
-        locks=ChatLocks(),
+        locks=state.locks,
         executor=state.executor,
     )
     await register_commands(app)

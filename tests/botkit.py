@@ -50,7 +50,10 @@ def bot_config(tmp_path: Path, token: str, **overrides: Any) -> Any:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    api: FakeBotAPI, config: Any, executor: ThreadPoolExecutor | None = None
+    api: FakeBotAPI,
+    config: Any,
+    executor: ThreadPoolExecutor | None = None,
+    **build_options: Any,
 ) -> AsyncIterator[BotApplication]:
     """Build, initialise (post_init included) and poll; stop and shut down on exit."""
     app = build_application(
@@ -59,6 +62,7 @@ async def running_bot(
         get_updates_request=FakeRequest(api),
         model=face_model(),
         executor=executor,
+        **build_options,
     )
     await app.initialize()
     if app.post_init is not None:

@@ -37,6 +37,24 @@ async def test_a_busy_chat_never_blocks_another_and_keeps_its_order(tmp_path: Pa
         assert len(photos) == 4 and photos[0].message_id > rest.message_id
 
 
+async def test_a_flood_from_one_chat_never_takes_the_slots_of_others(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    config = bot_config(tmp_path, api.token)
+    async with running_bot(api, config, concurrent_updates=2) as app:
+        deps = app.bot_data.require()
+        alice, bob = Person(api, "Alice"), Person(api, "Bob")
+        lock = deps.locks.get(alice.chat.id)
+        await lock.acquire()
+        try:
+            flood = [api.send_text(alice.chat, alice.user, "/help") for _ in range(6)]
+            # Six of Alice's updates wait for her chat; only 2 may run at once, yet Bob is served.
+            assert len(await bob.start()) == 6
+        finally:
+            lock.release()
+        answers = await alice.answers_after(flood[0], 6)
+        assert all("/best" in (m.text or "") for m in answers)
+
+
 async def test_editing_a_rating_after_its_album_closed_is_answered_gently(
     tmp_path: Path,
 ) -> None:

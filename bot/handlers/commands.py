@@ -17,7 +17,6 @@ from bot.handlers.common import (
     next_album,
     reply,
     send_album,
-    serialized,
 )
 from bot.texts import SUPPORTED_LANGUAGES, text
 
@@ -25,13 +24,11 @@ if TYPE_CHECKING:
     from bot.app import BotContext
 
 
-@serialized
 async def start(update: Update, context: BotContext) -> None:
     """/start: greet the user and open a new search with its first album."""
     await _new_search(update, context, greet=True)
 
 
-@serialized
 async def new(update: Update, context: BotContext) -> None:
     """/new: forget the current album and start a new search."""
     await _new_search(update, context, greet=False)
@@ -50,7 +47,6 @@ async def _new_search(update: Update, context: BotContext, *, greet: bool) -> No
     await send_album(context, chat.id, lang, session)
 
 
-@serialized
 async def next_(update: Update, context: BotContext) -> None:
     """/next: move on with a partly rated album."""
     await _next(update, context)
@@ -77,7 +73,6 @@ async def _next(update: Update, context: BotContext) -> None:
     await next_album(context, chat.id, lang, round_.id)
 
 
-@serialized
 async def best(update: Update, context: BotContext) -> None:
     """/best: the best face so far, large, with its rating and round."""
     await _best(update, context)
@@ -99,7 +94,6 @@ async def _best(update: Update, context: BotContext) -> None:
     await context.bot.send_photo(chat.id, found.image, caption=caption, filename="best.png")
 
 
-@serialized
 async def history(update: Update, context: BotContext) -> None:
     """/history: one grid image of every face shown, with ratings."""
     chat = update.effective_chat
@@ -117,7 +111,6 @@ async def history(update: Update, context: BotContext) -> None:
     )
 
 
-@serialized
 async def morph(update: Update, context: BotContext) -> None:
     """/morph: an animation from the first album's best face to the best so far."""
     chat = update.effective_chat
@@ -135,7 +128,6 @@ async def morph(update: Update, context: BotContext) -> None:
     )
 
 
-@serialized
 async def undo(update: Update, context: BotContext) -> None:
     """/undo: take back the user's last rating."""
     await _undo(update, context)
@@ -164,7 +156,6 @@ async def _undo(update: Update, context: BotContext) -> None:
     await reply(update, text(lang, "undone", position=position, value=f"{vote.value:g}"))
 
 
-@serialized
 async def help_(update: Update, context: BotContext) -> None:
     """/help: how to rate, and the commands."""
     deps = context.deps
@@ -176,7 +167,6 @@ async def help_(update: Update, context: BotContext) -> None:
     )
 
 
-@serialized
 async def lang(update: Update, context: BotContext) -> None:
     """/lang [en|ru]: switch the chat's language."""
     chat = update.effective_chat
@@ -199,7 +189,6 @@ async def lang(update: Update, context: BotContext) -> None:
     await reply(update, text(choice, "lang_set"))
 
 
-@serialized
 async def button(update: Update, context: BotContext) -> None:
     """The prompt's inline buttons: next album, best so far, undo."""
     query = update.callback_query

@@ -1,11 +1,10 @@
-"""Shared handler plumbing: per-chat serialisation, the chat's language, sending an album."""
+"""Shared handler plumbing: the chat's language, records, buttons, sending an album."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -24,25 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Handler: TypeAlias = Callable[[Update, "BotContext"], Coroutine[Any, Any, None]]
-
 # Callback data of the prompt's buttons.
 NEXT, BEST, UNDO = "next", "best", "undo"
-
-
-def serialized(handler: Handler) -> Handler:
-    """Run a handler under its chat's lock: one chat's updates strictly in order."""
-
-    @functools.wraps(handler)
-    async def wrapper(update: Update, context: BotContext) -> None:
-        chat = update.effective_chat
-        if chat is None:
-            await handler(update, context)
-            return
-        async with context.deps.locks.get(chat.id):
-            await handler(update, context)
-
-    return wrapper
 
 
 async def chat_language(update: Update, deps: Deps) -> str:

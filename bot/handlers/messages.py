@@ -14,7 +14,6 @@ from bot.handlers.common import (
     next_album,
     reply,
     send_album,
-    serialized,
 )
 from bot.texts import rating_error_text, text
 
@@ -32,7 +31,6 @@ def _reply_to_bot(message: Message, bot_id: int) -> int | None:
     return target.message_id
 
 
-@serialized
 async def rating(update: Update, context: BotContext) -> None:
     """A text message (or an edit of one): ratings for the album or for one face."""
     msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -84,7 +82,6 @@ async def _no_album(update: Update, context: BotContext, lang: str) -> None:
     await send_album(context, chat.id, lang, session)
 
 
-@serialized
 async def photo(update: Update, context: BotContext) -> None:
     """A photo or an image file: encode it and put that face into the next album."""
     msg, chat = update.effective_message, update.effective_chat
@@ -129,7 +126,6 @@ async def photo(update: Update, context: BotContext) -> None:
     await reply(update, text(lang, "upload_queued"))
 
 
-@serialized
 async def other(update: Update, context: BotContext) -> None:
     """Stickers, voice, video, locations, non-image files: say what the bot understands."""
     msg, chat = update.effective_message, update.effective_chat
@@ -147,7 +143,6 @@ async def other(update: Update, context: BotContext) -> None:
     await reply(update, text(lang, key))
 
 
-@serialized
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have: point to /help."""
     lang = await chat_language(update, context.deps)

@@ -10,7 +10,6 @@ from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 import storage
-from bot.handlers.common import serialized
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ async def member_status(update: Update, context: BotContext) -> None:
     log.info("chat %s is now %s", chat.id, "active" if active else "inactive")
 
 
-@serialized
 async def migrated(update: Update, context: BotContext) -> None:
     """A group became a supergroup: its search moves to the new chat id."""
     msg = update.effective_message
