@@ -65,26 +65,26 @@ class ChatLocks:
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     """Runs updates concurrently across chats but one at a time, in order, within a chat.
 
-    The chat's lock is taken before a concurrency slot, so a flood of messages from one chat
-    waits on its own lock and never fills the slots other chats need.
+    PTB's own slot semaphore (final `process_update`) is made effectively unbounded; the real
+    bound is applied after the chat's lock is taken, so a flood of messages from one chat waits
+    on its own lock and never fills the slots other chats need.
     """
 
     def __init__(self, max_concurrent_updates: int, locks: ChatLocks) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(2**30)
         self.locks = locks
+        self.limit = max_concurrent_updates
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for a free slot, then handle the update."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await super().process_update(update, coroutine)
+            async with self._slots:
+                await coroutine
             return
-        async with self.locks.get(chat.id):
-            await super().process_update(update, coroutine)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Handle the update (the ordering happened in process_update)."""
-        await coroutine
+        async with self.locks.get(chat.id), self._slots:
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -85,7 +85,7 @@ def test_slerp_runs_from_start_to_end_at_a_typical_norm() -> None:
 
 
 def test_morph_starts_at_the_first_albums_favourite() -> None:
-    settings = {"dim": 3, "album_size": 4, "seed": 0, "min_observations": 100}
+    settings: dict[str, object] = {"dim": 3, "album_size": 4, "seed": 0, "min_observations": 100}
     # Round 1: face 2 is the favourite; round 2: face 5 beats everything.
     h = history([1, 1, 1, 1, 2, 2, 2, 2], [(0, 1, 2.0), (2, 1, 6.0), (5, 1, 9.0), (6, 1, 1.0)])
     assert morph_endpoints(settings, h) == (2, 5)
