@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import storage
 from bot.fakeapi import FakeBotAPI
@@ -13,6 +15,13 @@ from bot.ratings import RatingScale
 from tests.botkit import Person, album_of, bot_config, image_size, running_bot
 
 pytestmark = pytest.mark.slow
+
+
+def bomb_png() -> bytes:
+    """A 10 KB PNG that would unpack to 81 megapixels (a decompression bomb)."""
+    out = io.BytesIO()
+    Image.new("1", (9000, 9000), 0).save(out, format="PNG")
+    return out.getvalue()
 
 
 async def test_start_sends_greeting_album_and_prompt(tmp_path: Path) -> None:
@@ -72,6 +81,11 @@ async def test_bad_input_gets_friendly_answers_and_never_breaks_the_round(
         )
         (about_garbage,) = await alice.answers_after(garbage)
         assert "couldn't use" in (about_garbage.text or "")
+        bomb = api.send_document(
+            alice.chat, alice.user, bomb_png(), file_name="bomb.png", mime_type="image/png"
+        )
+        (about_bomb,) = await alice.answers_after(bomb)
+        assert "too large" in (about_bomb.text or "") and "Traceback" not in (about_bomb.text or "")
         huge = api.send_document(
             alice.chat,
             alice.user,
