@@ -110,7 +110,9 @@ async def photo(update: Update, context: BotContext) -> None:
         latent = await deps.engine.encode_upload(data)
     except ImageError as exc:
         log.info("refused upload in chat %s: %s", chat.id, exc)
-        await reply(update, text(lang, "upload_refused", reason=str(exc)))
+        # The model's reasons are English and technical: answer with the localised gist.
+        key = "upload_bomb" if "too large" in str(exc) else "upload_not_image"
+        await reply(update, text(lang, key))
         return
     await ensure_chat(update, deps)
     session = await deps.engine.current_session(chat.id)
