@@ -94,7 +94,7 @@ def maximise_ei(
     candidates: np.ndarray,
     n_starts: int,
     radius: float = np.inf,
-    max_iters: int = 40,
+    max_iters: int = 20,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Optimised points (n_starts, d) inside the typical set and their EI, best first."""
     mean, var = post.predict(candidates)
@@ -138,6 +138,7 @@ def kriging_believer(
     fantasy_noise: float,
     chosen: np.ndarray | None = None,
     radius: float = np.inf,
+    max_iters: int = 20,
 ) -> np.ndarray:
     """k points by EI, each next one after believing the posterior mean at the previous ones.
 
@@ -151,7 +152,7 @@ def kriging_believer(
         post = post.with_point(a, float(mu[0]), fantasy_noise)
     out: list[np.ndarray] = []
     for _ in range(k):
-        xs, _vals = maximise_ei(post, best, candidates, n_starts, radius)
+        xs, _vals = maximise_ei(post, best, candidates, n_starts, radius, max_iters)
         pool = np.vstack([xs, _rank_by_ei(post, best, candidates)])
         x = _first_far_enough(pool, album, min_distance)
         out.append(x)

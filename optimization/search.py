@@ -201,6 +201,7 @@ def _propose(search: Search, k: int | None) -> Proposal:
             fantasy_noise,
             np.array(chosen) if chosen else None,
             s.radius,
+            s.acq_max_iters,
         )
         pts = np.vstack([*chosen, ei_pts]) if chosen else ei_pts
         sources += ["ei"] * len(ei_pts)

@@ -18,9 +18,10 @@ class SearchSettings:
     best_slot: bool = False  # one slot of each album shows the posterior-mean argmax
     min_distance: float = 0.08  # no two faces of one album closer than this (cube, L2/sqrt(dim))
     noise_floor: float = 0.05  # lower bound of the noise variance (standardised scores)
-    gp_max_iters: int = 40  # L-BFGS iterations of the hyperparameter fit per round (warm)
+    gp_max_iters: int = 30  # L-BFGS iterations of the hyperparameter fit per round (warm)
     n_candidates: int = 512  # Sobol candidates scored before the L-BFGS-B starts
     n_starts: int = 6  # L-BFGS-B starts for the acquisition
+    acq_max_iters: int = 30  # L-BFGS-B iterations per acquisition maximisation
     min_observations: int = 2  # fewer rated faces than this: keep showing Sobol points
     typical_quantile: float = 0.95  # proposals stay in this chi-square ball of the prior (1: off)
 
