@@ -64,8 +64,7 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
         try:
             deps = app.bot_data.require()
             rng = np.random.default_rng(seed)
-            session_dim = min(int(config.search_dim), int(deps.model.latent_dim))
-            target = rng.random(session_dim).astype(np.float32)  # the face "in mind"
+            target: list[np.ndarray] = []  # the face "in mind": a point of the search cube
             user = api.user(first_name="Alice")
             chat = api.private_chat(user)
 
@@ -82,7 +81,9 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
                 round_ = await storage.open_round(deps.conn, chat.id)
                 assert round_ is not None
                 points = np.stack([f.point for f in round_.faces])  # (4, dim)
-                return " ".join(str(v) for v in target_rating(points, target))
+                if not target:
+                    target.append(rng.random(points.shape[1]).astype(np.float32))
+                return " ".join(str(v) for v in target_rating(points, target[0]))
 
             messages = await say("/start", 6)
             photos = [m for m in messages if m.kind == "photo"]

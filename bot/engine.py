@@ -96,9 +96,12 @@ class Engine:
 
     def new_settings(self) -> SearchSettings:
         """Search settings for a new session: configured sizes, a fresh seed."""
-        from optimization import SearchSettings
+        from optimization import SearchSettings, subspace_dim
 
-        dim = min(int(self.config.search_dim), int(self.model.latent_dim))
+        # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
+        # ratings, so search the principal axes that carry 99% of the encoded variance.
+        basis: Any = self.model.latent_basis
+        dim = subspace_dim(basis, int(self.model.latent_dim), int(self.config.search_dim))
         return SearchSettings(
             dim=dim, album_size=int(self.config.album_size), seed=secrets.randbelow(2**31)
         )
