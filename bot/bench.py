@@ -56,7 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot bench bot`."""
     parser.add_argument("--users", type=int, default=8, help="simulated users (default 8)")
     parser.add_argument("--rounds", type=int, default=5, help="rated albums per user (5)")
-    parser.add_argument("--search-dim", type=int, default=16, help="search dimension (16)")
+    parser.add_argument(
+        "--search-dim", type=int, default=16, help="ceiling of the search dimension (16)"
+    )
     parser.add_argument(
         "--no-rate-limiter",
         action="store_true",
@@ -118,6 +120,7 @@ async def bench_bot(
             await app.initialize()
             if app.post_init is not None:
                 await app.post_init(app)
+            searched_dim = app.bot_data.require().engine.new_settings().dim
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(
@@ -148,7 +151,7 @@ async def bench_bot(
     return BotBenchResult(
         users=users,
         rounds_per_user=rounds,
-        search_dim=search_dim,
+        search_dim=searched_dim,
         album_size=int(config.album_size),
         rate_limiter=rate_limiter,
         rounds=n_rounds,
