@@ -210,7 +210,6 @@ async def post_init(app: BotApplication) -> None:
         from model import FaceModel
 
         state.model = await loop.run_in_executor(state.executor, FaceModel.load, config.model_path)
-    single_threaded_torch()
     config.db_path.parent.mkdir(parents=True, exist_ok=True)
     conn = await storage.connect(config.db_path)
     engine = Engine(conn, state.model, state.executor, config)
