@@ -48,10 +48,11 @@ def bench_training(config: Any, steps: int, batch: int = 64) -> dict[str, float]
     import torch
 
     from model.losses import kl_divergence, reconstruction_loss
-    from model.vae import VAE
+    from model.vae import VAE, channels_last
 
     torch.manual_seed(0)
-    net = VAE(config).to(memory_format=torch.channels_last).train()
+    net = VAE(config).train()
+    channels_last(net)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     s = config.image_size
     x = torch.rand(batch, 3, s, s).contiguous(memory_format=torch.channels_last)  # (b, 3, S, S)
@@ -72,7 +73,7 @@ def bench_training(config: Any, steps: int, batch: int = 64) -> dict[str, float]
     }
 
 
-def bench_decode(fm: Any, calls: int, n: int = 4) -> dict[str, float]:
+def bench_decode(fm: Any, calls: int, n: int = 4) -> dict[str, Any]:
     """Latency of decoding (and encoding) an album of n faces: one forward pass each."""
     import numpy as np
 

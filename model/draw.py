@@ -289,9 +289,9 @@ def draw_face(attrs: FaceAttributes, size: int = 64, supersample: int = 4) -> np
         # A band over the upper lip whose ends droop past the mouth corners.
         mt = np.linspace(-1.0, 1.0, 11)
         mw = mouth_hw + 0.015
-        top = [(cx + mw * t, nose_y + 0.012 + 0.012 * t * t) for t in mt]
-        bottom = [(cx + mw * t, mouth_y - 0.004 + 0.02 * t**4) for t in mt]
-        cv.polygon(top + bottom[::-1], hair)
+        band_top = [(cx + mw * t, nose_y + 0.012 + 0.012 * t * t) for t in mt]
+        band_low = [(cx + mw * t, mouth_y - 0.004 + 0.02 * t**4) for t in mt]
+        cv.polygon(band_top + band_low[::-1], hair)
 
     # Mouth: a lip outline around a midline that curves up (smile) or down (frown).
     curve = (a.smile - 0.5) * 2.0  # -1 frown .. 1 smile

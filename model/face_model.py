@@ -13,7 +13,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from model.checkpoint import file_version, load_checkpoint
 from model.config import LatentBasis, VAEConfig
-from model.vae import VAE
+from model.vae import VAE, channels_last
 
 
 def fuse_for_inference(net: VAE) -> VAE:
@@ -24,7 +24,8 @@ def fuse_for_inference(net: VAE) -> VAE:
             if isinstance(seq[i], nn.Conv2d) and isinstance(seq[i + 1], nn.BatchNorm2d):
                 seq[i] = fuse_conv_bn_eval(seq[i], seq[i + 1])
                 seq[i + 1] = nn.Identity()
-    return fused.to(memory_format=torch.channels_last)
+    channels_last(fused)
+    return fused
 
 
 def default_model_path() -> Path:

@@ -58,13 +58,13 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
                         f"the image is too large ({width}x{height} pixels, limit {max_pixels})"
                     )
                 probe.verify()
-            im = Image.open(io.BytesIO(data))
+            src = Image.open(io.BytesIO(data))
             # JPEG can decode at 1/2, 1/4, 1/8 scale directly: far cheaper for large photos.
             box = square_box(width, height)
-            if im.format == "JPEG" and box != CELEBA_FACE_BOX:
-                im.draft("RGB", (2 * size, 2 * size))
-            im.load()
-            im = ImageOps.exif_transpose(im)
+            if src.format == "JPEG" and box != CELEBA_FACE_BOX:
+                src.draft("RGB", (2 * size, 2 * size))
+            src.load()
+            im = ImageOps.exif_transpose(src)
     except ImageError:
         raise
     except UnidentifiedImageError as err:

@@ -22,7 +22,7 @@ from model.checkpoint import atomic_save, load_checkpoint
 from model.config import LatentBasis, TrainConfig, VAEConfig
 from model.data import FaceData, load_data
 from model.losses import kl_divergence, psnr, reconstruction_loss, ssim
-from model.vae import VAE
+from model.vae import VAE, channels_last
 
 BASIS_SAMPLE = 5000  # training faces encoded for the latent basis at each checkpoint
 
@@ -203,10 +203,11 @@ def _train(
         f" faces ({data.skipped} unreadable skipped, {data.ignored} non-image files ignored)",
     )
 
-    net = VAE(vc).to(device).to(memory_format=torch.channels_last)
+    net = VAE(vc).to(device)
+    channels_last(net)
     opt = torch.optim.Adam(net.parameters(), lr=tc.lr)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=tc.lr_decay)
-    start, history = 0, []
+    start, history = 0, list[dict[str, float]]()
     if resume and Path(tc.out).exists():
         start, history = _resume(tc.out, net, opt, sched, d)
         _say(d, f"resuming {tc.out} at epoch {start}")
@@ -216,8 +217,9 @@ def _train(
             net, device_ids=[device.index] if device.type == "cuda" else None
         )
 
-    sampler = DistributedSampler(
-        range(len(train_images)),
+    sampler: DistributedSampler[int] = DistributedSampler(
+        # A range is all the sampler needs: it only calls len() on its "dataset".
+        range(len(train_images)),  # type: ignore[arg-type]
         num_replicas=d.world,
         rank=d.rank,
         shuffle=True,
