@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from optimization.batch import (
@@ -68,7 +69,7 @@ def new_search(settings: SearchSettings, state: dict[str, Any] | None = None) ->
     )
 
 
-def observe(search: Search, points: np.ndarray, scores: np.ndarray, counts: np.ndarray) -> Search:
+def observe(search: Search, points: ArrayLike, scores: ArrayLike, counts: ArrayLike) -> Search:
     """A new Search with these rated faces appended; inputs are copied, never mutated."""
     d = search.settings.dim
     p = np.array(points, dtype=np.float64, copy=True).reshape(-1, d) if np.size(points) else None

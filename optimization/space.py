@@ -14,9 +14,20 @@ EPS = 1e-6  # u is clipped to [EPS, 1 - EPS] so Phi^-1 stays finite (|z| <= 4.75
 class BasisLike(Protocol):
     """What LatentSpace needs of model.LatentBasis (no import of the model package)."""
 
-    mean: np.ndarray  # (D,)
-    axes: np.ndarray  # (D, D) columns sorted by variance, descending
-    stds: np.ndarray  # (D,)
+    @property
+    def mean(self) -> np.ndarray:
+        """(D,) mean of the encoded training set."""
+        ...
+
+    @property
+    def axes(self) -> np.ndarray:
+        """(D, D) principal axes as columns, sorted by variance, descending."""
+        ...
+
+    @property
+    def stds(self) -> np.ndarray:
+        """(D,) standard deviation along each axis."""
+        ...
 
 
 def subspace_dim(

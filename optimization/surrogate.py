@@ -48,7 +48,7 @@ def _count_weighted_gaussian(counts: np.ndarray, variance: float) -> Any:
 
     inv = 1.0 / np.asarray(counts, dtype=np.float64)
 
-    class CountWeightedGaussian(Gaussian):  # type: ignore[misc]
+    class CountWeightedGaussian(Gaussian):
         """Gaussian noise divided by the vote count of each point."""
 
         def gaussian_variance(self, Y_metadata: Any = None) -> np.ndarray:

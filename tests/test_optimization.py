@@ -173,7 +173,9 @@ def test_hyperparameters_are_bounded_and_warm_started() -> None:
     assert np.all((h.lengthscale >= 0.03 - 1e-9) & (h.lengthscale <= 10 + 1e-9))
     assert h.noise >= s.settings.noise_floor - 1e-12
     warm = type(s)(s.settings, s.points, s.scores, s.counts, p.state)
-    assert fit_model(warm, refit=False).posterior.hyper.variance == pytest.approx(h.variance)
+    model = fit_model(warm, refit=False)
+    assert model is not None and model.status == "fixed"
+    assert model.posterior.hyper.variance == pytest.approx(h.variance)
 
 
 def test_failing_fit_falls_back_to_fixed_hyperparameters(monkeypatch) -> None:
