@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", type=float, default=0.75, help="rating noise sd (points)")
     parser.add_argument("--reach", type=float, default=None, help="similarity level to reach")
     parser.add_argument("--latency-reps", type=int, default=40, help="rounds timed per size")
+    parser.add_argument(
+        "--latency-sizes", default="20,60,120", help="observation counts timed (comma-separated)"
+    )
     parser.add_argument("--no-quality", action="store_true", help="latency only")
     parser.add_argument("--no-latency", action="store_true", help="quality only")
 
@@ -72,6 +75,14 @@ def run(args: argparse.Namespace) -> int:
     unknown = [s for s in names if s not in STRATEGIES]
     if unknown:
         print(f"unknown strategies: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    try:
+        sizes = tuple(int(v) for v in args.latency_sizes.split(",") if v.strip())
+    except ValueError:
+        print("--latency-sizes must be comma-separated integers", file=sys.stderr)
+        return 2
+    if any(n < 6 for n in sizes) or args.latency_reps < 1:
+        print("--latency-sizes must be >= 6 and --latency-reps >= 1", file=sys.stderr)
         return 2
     if args.targets < 1 or args.budget < 1:
         print("--targets and --budget must be positive", file=sys.stderr)
@@ -135,7 +146,12 @@ def run(args: argparse.Namespace) -> int:
         dim = min(16, model.latent_dim)
         space = LatentSpace.from_basis(model.latent_dim, basis, dim)
         lat = round_latency(
-            dim, reps=args.latency_reps, seed=args.seed, space=space, decode=model.decode
+            dim,
+            sizes=sizes,
+            reps=args.latency_reps,
+            seed=args.seed,
+            space=space,
+            decode=model.decode,
         )
         print(
             f"\nper-round latency, search dim {dim}, album 4 ({args.latency_reps} rounds each):\n"

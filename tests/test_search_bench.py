@@ -109,3 +109,23 @@ def test_benchmark_runs_every_strategy_on_a_toy_decoder(tmp_path: Path) -> None:
     out = tmp_path / "curves.png"
     plot_curves(curves, str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+    from model import default_model_path
+
+    assert main(["bench", "search", "--strategies", "random,nope"]) == 2
+    assert "unknown strategies: nope" in capsys.readouterr().err
+    if not default_model_path().is_file():
+        pytest.skip("no bundled face model")
+    out = tmp_path / "s.json"
+    args = ["bench", "search", "--targets", "2", "--budget", "8", "--strategies", "random,ours"]
+    assert main([*args, "--latency-reps", "1", "--latency-sizes", "12", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| ours |" in text and "round p50" in text
+    import json
+
+    report = json.loads(out.read_text())
+    assert [r["strategy"] for r in report["quality"]] == ["random", "ours"]
+    assert set(report["latency"]) == {"12"}
