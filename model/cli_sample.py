@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the held-out faces come from (default: the checkpoint's data)",
     )
     parser.add_argument(
+        "--axes-grid",
+        metavar="PNG",
+        default=None,
+        help="also write walks along the top principal axes of the latent space",
+    )
+    parser.add_argument(
         "--synthetic-grid",
         metavar="PNG",
         default=None,
@@ -79,6 +85,21 @@ def run(args: argparse.Namespace) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     stack(panels).save(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
+    if args.axes_grid:
+        basis = fm.latent_basis
+        if basis is None:
+            print("note: this checkpoint has no latent basis; no axes grid", file=sys.stderr)
+        else:
+            steps = np.linspace(-2.0, 2.0, args.cols)  # in standard deviations along each axis
+            rows = min(8, fm.latent_dim)
+            z = basis.mean + (
+                steps[None, :, None]
+                * (basis.stds[:rows, None, None] * basis.axes.T[:rows, None, :])
+            )
+            walk = fm.decode(z.reshape(rows * args.cols, fm.latent_dim))  # (rows * cols, S, S, 3)
+            title = f"top {rows} principal axes, -2 .. +2 standard deviations"
+            titled(make_grid(walk, args.cols, scale=args.scale), title).save(args.axes_grid)
+            print(f"wrote {args.axes_grid}", file=sys.stderr)
     if args.synthetic_grid:
         faces, _ = synthetic_faces(64, seed=args.seed)
         make_grid(faces, 8, scale=args.scale).save(args.synthetic_grid)
