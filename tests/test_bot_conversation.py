@@ -39,6 +39,8 @@ async def test_start_sends_greeting_album_and_prompt(tmp_path: Path) -> None:
         pictures = [api.file_bytes(m.file_id or "") for m in photos]
         assert all(image_size(p)[0] >= 256 for p in pictures)
         assert len(set(pictures)) == 4  # four different faces
+        # "sending a photo..." was shown while the album was made.
+        assert (alice.chat.id, "upload_photo") in api.chat_actions
         # Commands were registered in both languages.
         assert "best" in api.commands_for(language_code="ru")
         assert "morph" in api.commands_for()

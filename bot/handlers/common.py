@@ -13,6 +13,7 @@ from telegram import (
     Message,
     Update,
 )
+from telegram.constants import ChatAction
 from telegram.error import ChatMigrated
 
 import storage
@@ -84,6 +85,10 @@ async def send_album(
 ) -> storage.Round:
     """Propose, send and record the session's next album, then the prompt with its buttons."""
     deps = context.deps
+    # "sending a photo..." in the chat header while the GP and the decoder work.
+    chat_id, _ = await with_migration(
+        deps, chat_id, lambda cid: context.bot.send_chat_action(cid, ChatAction.UPLOAD_PHOTO)
+    )
     plan = await deps.engine.plan_album(session)
     media = [
         InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.png")
