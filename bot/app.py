@@ -173,6 +173,7 @@ def build_application(
         .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates, locks))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .job_queue(None)  # no scheduled jobs: spare the scheduler thread
     )
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
