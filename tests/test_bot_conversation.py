@@ -213,8 +213,10 @@ async def test_restart_mid_round_continues_the_same_search(tmp_path: Path) -> No
     config = bot_config(tmp_path, api.token)
     alice = Person(api)
     async with running_bot(api, config) as app:
-        await alice.start()
+        first, _ = album_of((await alice.start())[1:])
         await alice.say("#1 8")
+        upload = api.send_photo(alice.chat, alice.user, api.file_bytes(first[3].file_id or ""))
+        await alice.answers_after(upload)  # queued for the next album
         conn = app.bot_data.require().conn
         before = await storage.open_session(conn, alice.chat.id)
     assert before is not None
@@ -227,6 +229,7 @@ async def test_restart_mid_round_continues_the_same_search(tmp_path: Path) -> No
         history = await storage.session_history(conn, after.id)
         assert len(history) == 8
         assert sorted(v for _i, _u, v in history.votes) == [3.0, 5.0, 6.0, 8.0]
+        assert history.sources[4:].count("upload") == 1  # the queued upload survived too
 
 
 async def test_forbidden_marks_the_chat_inactive(tmp_path: Path) -> None:
