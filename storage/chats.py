@@ -148,12 +148,15 @@ async def migrate_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id
                     "UPDATE sessions SET closed_at = ? WHERE chat_id = ? AND closed_at IS NULL",
                     (t, new_chat_id),
                 )
-            # Message ids are per chat; a clash means the old photo can no longer be replied to.
-            await conn.execute(
-                """UPDATE faces SET message_id = NULL WHERE chat_id = ? AND message_id IN
-                   (SELECT message_id FROM faces WHERE chat_id = ? AND message_id IS NOT NULL)""",
-                (old_chat_id, new_chat_id),
-            )
+        # Message ids are per chat and a supergroup numbers its messages from 1 again: the
+        # group's photos and prompts can never be replied to (or edited) there, and keeping their
+        # ids would make the supergroup's own new messages clash with them.
+        for forget_ids in (
+            "UPDATE faces SET message_id = NULL WHERE chat_id = ?",
+            "UPDATE rounds SET prompt_message_id = NULL WHERE chat_id = ?",
+            "UPDATE votes SET message_id = NULL WHERE chat_id = ?",
+        ):
+            await conn.execute(forget_ids, (old_chat_id,))
         for table in CHAT_TABLES:  # fixed names, never user input
             await conn.execute(
                 f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
