@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.fakeapi import FakeBotAPI
+from bot.fakeapi import FakeBotAPI, Injection
 from tests.botkit import Person, album_of, bot_config, running_bot
 
 pytestmark = pytest.mark.slow
@@ -99,11 +99,6 @@ async def test_user_blocking_the_bot_marks_the_chat_inactive(tmp_path: Path) -> 
         assert chat is not None and not chat.active
 
 
-@pytest.mark.xfail(
-    reason="storage.migrate_chat keeps the group's photo message ids, but a supergroup numbers "
-    "its messages from 1 again: the next album clashes (DuplicateMessage)",
-    strict=False,
-)
 async def test_group_upgraded_to_supergroup_keeps_its_search(tmp_path: Path) -> None:
     api = FakeBotAPI()
     async with running_bot(api, bot_config(tmp_path, api.token)) as app:
@@ -174,3 +169,30 @@ async def test_a_failed_album_send_is_recovered_by_the_next_message(tmp_path: Pa
         assert [m.caption for m in photos] == ["#1", "#2", "#3", "#4"]
         album = await alice.rate_all("1 2 3 4")  # and the search goes on as usual
         assert len(album_of(album)[0]) == 4
+
+
+async def test_a_send_refused_with_chat_migrated_moves_the_search_and_retries(
+    tmp_path: Path,
+) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().conn
+        alice = api.user(first_name="Alice")
+        group = api.group("Friends", [alice])
+        start = api.send_text(group, alice, "/start")
+        _, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
+        rated = api.send_text(group, alice, "#1 8", reply_to=prompt.message_id)
+        await api.wait_for_messages(group, 1, after=rated.message_id)
+        session = await storage.open_session(conn, group.id)
+        # Telegram upgraded the group; the bot learns it only from the next send's error.
+        supergroup = api.group("Friends", [alice], supergroup=True)
+        await api.wait_idle(quiet=0.3, timeout=30)
+        injection = Injection(400, "sendChatAction", group.id, 1, 0, None, migrate_to=supergroup.id)
+        with api.lock:
+            api.injections.append(injection)
+        sent = api.send_text(group, alice, "/next")
+        photos, _ = album_of(await api.wait_for_messages(supergroup, 5, timeout=60))
+        assert len(photos) == 4 and injection.hits == ["sendchataction"]
+        assert api.bot_messages(group, after=sent.message_id) == []
+        moved = await storage.open_session(conn, supergroup.id)
+        assert session is not None and moved is not None and moved.id == session.id
