@@ -80,11 +80,14 @@ def fit_hyperparameters(
     looks like that, a second fit from `fallback_start` runs and the better posterior wins.
     Raises on failure (GPy errors, non-finite likelihood); callers fall back.
     """
-    fit = _fit_once(x, y, counts, start, noise_floor, max_iters)
-    if fallback_start is not None and _degenerate(fit.hyper):
-        other = _fit_once(x, y, counts, fallback_start, noise_floor, max_iters)
-        if other.log_likelihood > fit.log_likelihood:
-            return other
+    # GPy divides by pairwise distances for the lengthscale gradient; a face shown twice gives
+    # 0/0 there. Non-finite results are caught below, so numpy's warning is only noise.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = _fit_once(x, y, counts, start, noise_floor, max_iters)
+        if fallback_start is not None and _degenerate(fit.hyper):
+            other = _fit_once(x, y, counts, fallback_start, noise_floor, max_iters)
+            if other.log_likelihood > fit.log_likelihood:
+                return other
     return fit
 
 
