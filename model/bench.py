@@ -111,12 +111,25 @@ def bench_quality(fm: Any, ckpt: dict[str, Any], n: int) -> dict[str, Any]:
     mse = ((a - b) ** 2).reshape(len(a), -1).mean(axis=1)
     ta = torch.from_numpy(a).permute(0, 3, 1, 2).float()  # (n, 3, S, S)
     tb = torch.from_numpy(b).permute(0, 3, 1, 2).float()
-    return {
+    with torch.inference_mode():
+        mean, logvar = fm.net.encode(ta)  # (n, d), (n, d)
+    kl_per_dim = (0.5 * (mean**2 + logvar.exp() - 1 - logvar)).mean(dim=0).numpy()  # (d,)
+    report: dict[str, Any] = {
         "heldout": len(a),
         "psnr_db": round(float(np.mean(-10 * np.log10(mse))), 3),
         "ssim": round(float(ssim(tb, ta).mean()), 4),
+        "kl": round(float(kl_per_dim.sum()), 3),
+        # Dimensions the encoder uses (KL > 0.05 nats); the others collapsed onto the prior.
+        "active_dims": int((kl_per_dim > 0.05).sum()),
         "stored_metrics": ckpt["config"].get("metrics", {}),
     }
+    basis = fm.latent_basis
+    if basis is not None:
+        var = basis.stds.astype(np.float64) ** 2
+        for k in (8, 12, 16, 20):
+            if k < len(var):
+                report[f"pca_variance_top{k}"] = round(float(var[:k].sum() / var.sum()), 4)
+    return report
 
 
 def run(args: argparse.Namespace) -> int:
