@@ -138,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(rows, checkpoints))
         report["quality"] = rows
         report["curves_mean"] = {k: v.mean(0).tolist() for k, v in curves.items()}
+        report["curves"] = {k: np.round(v, 4).tolist() for k, v in curves.items()}
         if args.plot:
             args.plot.parent.mkdir(parents=True, exist_ok=True)
             plot_curves(curves, str(args.plot), f"{args.targets} targets, simulated raters")
