@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             titled(make_grid(walk, args.cols, scale=args.scale), title).save(args.axes_grid)
             print(f"wrote {args.axes_grid}", file=sys.stderr)
     if args.synthetic_grid:
-        faces, _ = synthetic_faces(64, seed=args.seed)
+        faces, _ = synthetic_faces(64, seed=args.seed, size=fm.image_size)
         make_grid(faces, 8, scale=args.scale).save(args.synthetic_grid)
         print(f"wrote {args.synthetic_grid}", file=sys.stderr)
     return 0

@@ -74,9 +74,12 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as err:
         # Pillow reports truncated or corrupt data as any of these, depending on the codec.
         raise ImageError(f"the image is damaged or truncated ({err})") from err
-    rgb = _flatten_alpha(im)
-    box = square_box(*rgb.size)
-    face = rgb.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    try:
+        rgb = _flatten_alpha(im)
+        box = square_box(*rgb.size)
+        face = rgb.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    except (OSError, ValueError) as err:  # exotic modes (16-bit, LAB, ...) Pillow cannot convert
+        raise ImageError(f"unsupported image type ({err})") from err
     return np.asarray(face, dtype=np.uint8).copy()
 
 
