@@ -66,6 +66,10 @@ def test_transparency_and_palette_become_rgb() -> None:
     assert face.min() == 255  # transparent -> white, not black
     pal = _photo().convert("P")
     assert face_array_from_bytes(_encode(pal, "GIF"), 8).shape == (8, 8, 3)
+    for mode in ("I;16", "CMYK", "L", "LA"):
+        fmt = "JPEG" if mode == "CMYK" else "PNG"
+        face = face_array_from_bytes(_encode(Image.new(mode, (30, 20)), fmt), 8)
+        assert face.shape == (8, 8, 3) and face.dtype == np.uint8
 
 
 def test_refuses_non_images_truncated_files_and_bombs() -> None:
