@@ -48,6 +48,7 @@ class BotBenchResult:
     peak_rss_mb: float
     telegram_rounds_per_s: float
     headroom: float  # our rounds/s over Telegram's ceiling in rounds/s
+    api_calls_per_round: float  # Bot API requests (getUpdates aside) per album, /start included
     cpus: int
     load_average_1m: float  # the machine's load when the run ended (shared boxes)
 
@@ -131,11 +132,14 @@ async def bench_bot(
                 # Warm-up: the first fit imports GPy and fills caches; not measured.
                 await _user(api, "Warmup", 1, np.random.default_rng(seed), timeout)
                 rngs = [np.random.default_rng([seed, i]) for i in range(users)]
+                calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
                 t0 = time.perf_counter()
                 results = await asyncio.gather(
                     *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
                 )
                 wall = time.perf_counter() - t0
+                sends = sum(1 for c in api.calls if c.method.lower() != "getupdates")
+                sends -= calls_before
             finally:
                 await app.updater.stop()
                 await app.stop()
@@ -166,6 +170,7 @@ async def bench_bot(
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         telegram_rounds_per_s=telegram_rounds,
         headroom=rounds_per_s / telegram_rounds,
+        api_calls_per_round=sends / (n_rounds + users),
         cpus=os.cpu_count() or 1,
         load_average_1m=os.getloadavg()[0],
     )
@@ -189,7 +194,8 @@ def report(result: BotBenchResult) -> str:
             f"  round latency p50 {result.latency_p50_ms:.0f} ms  p90 "
             f"{result.latency_p90_ms:.0f} ms  p99 {result.latency_p99_ms:.0f} ms  max "
             f"{result.latency_max_ms:.0f} ms  (rating sent -> next prompt received)",
-            f"  /start -> first album p50 {result.start_p50_ms:.0f} ms",
+            f"  /start -> first album p50 {result.start_p50_ms:.0f} ms; "
+            f"{result.api_calls_per_round:.1f} Bot API calls per round",
             f"  peak memory  {result.peak_rss_mb:.0f} MB RSS (bot + fake server, one process)",
             f"  machine      {result.cpus} CPUs, load average {result.load_average_1m:.1f}",
             f"  Telegram     ~{TELEGRAM_MESSAGES_PER_SECOND:.0f} messages/s = "
