@@ -82,7 +82,7 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
                 assert round_ is not None
                 points = np.stack([f.point for f in round_.faces])  # (4, dim)
                 if not target:
-                    target.append(rng.random(points.shape[1]).astype(np.float32))
+                    target.append(np.asarray(rng.random(points.shape[1]), dtype=np.float32))
                 return " ".join(str(v) for v in target_rating(points, target[0]))
 
             messages = await say("/start", 6)
