@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # (command path, module, help) — the module owns its flags and its behaviour.
 COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("run",), "bot.main", "run the Telegram bot (polling, or webhook with --webhook-url)"),
+    (("try",), "bot.tryout", "try the bot locally: fake Bot API + chat page, no token needed"),
     (("train",), "model.cli_train", "train the face VAE on synthetic faces or a photo folder"),
     (("sample",), "model.cli_sample", "write a grid of prior samples and reconstructions"),
     (("bench", "model"), "model.bench", "face model figures: faces/s, images/s, decode latency"),
