@@ -38,7 +38,7 @@ def _bot_messages(client: httpx.Client, url: str) -> list[dict[str, Any]]:
 
 def _wait_for(
     client: httpx.Client, url: str, count: int, timeout: float
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         messages = _bot_messages(client, url)
