@@ -23,7 +23,7 @@ class SearchSettings:
     n_starts: int = 6  # L-BFGS-B starts for the acquisition
     acq_max_iters: int = 30  # L-BFGS-B iterations per acquisition maximisation
     min_observations: int = 2  # fewer rated faces than this: keep showing Sobol points
-    typical_quantile: float = 0.95  # proposals stay in this chi-square ball of the prior (1: off)
+    typical_quantile: float = 0.8  # proposals stay in this chi-square ball of the prior (1: off)
 
     def __post_init__(self) -> None:
         if not 1 <= self.dim <= 64:
