@@ -80,9 +80,10 @@ def fit_hyperparameters(
     looks like that, a second fit from `fallback_start` runs and the better posterior wins.
     Raises on failure (GPy errors, non-finite likelihood); callers fall back.
     """
-    # GPy divides by pairwise distances for the lengthscale gradient; a face shown twice gives
-    # 0/0 there. Non-finite results are caught below, so numpy's warning is only noise.
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # GPy divides by pairwise distances for the lengthscale gradient (a face shown twice gives
+    # 0/0) and line searches overflow exp; non-finite results are caught, so the warnings are
+    # only noise.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         fit = _fit_once(x, y, counts, start, noise_floor, max_iters)
         if fallback_start is not None and _degenerate(fit.hyper):
             other = _fit_once(x, y, counts, fallback_start, noise_floor, max_iters)
