@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import os
@@ -172,11 +173,16 @@ def train(
 ) -> dict[str, Any]:
     """Train (or continue training) a VAE and write a checkpoint after every epoch."""
     d, device = _init_distributed()
-    try:
-        return _train(tc, vc, d, device, resume, progress, digest_path)
-    finally:
-        if d.world > 1:
-            dist.destroy_process_group()
+    result = _train(tc, vc, d, device, resume, progress, digest_path)
+    if d.world > 1:
+        # Tear down together, and only after a clean run: a rank that destroys the group while
+        # its peer still has gloo work in flight can abort at exit ("terminate called without
+        # an active exception"), and destroying after a failure can hang the peer (torchtitan
+        # #1342). The DDP wrapper of _train is already freed here, so no work is pending.
+        gc.collect()
+        dist.barrier()
+        dist.destroy_process_group()
+    return result
 
 
 def _train(
