@@ -1,7 +1,7 @@
 """The domain service behind the handlers: sessions, albums, ratings, uploads.
 
 Knows storage, optimization and the face model, never Telegram: handlers hand it text and
-ids and get plain results back. Every CPU-heavy step (GP fit, EI, decode, PNG) runs in the
+ids and get plain results back. Every CPU-heavy step (GP fit, EI, decode, JPEG) runs in the
 executor; callers serialise one chat's calls with its lock (see bot.app.ChatLocks).
 """
 
@@ -32,7 +32,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 @dataclass(frozen=True)
 class AlbumPlan:
-    """A proposed album: faces to record, PNGs to send, the session state to save after."""
+    """A proposed album: faces to record, JPEGs to send, the session state to save after."""
 
     session_id: int
     faces: list[storage.NewFace]
@@ -279,7 +279,7 @@ def compute_album(
     search_state: dict[str, Any],
     upload_latent: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[bytes], dict[str, Any]]:
-    """CPU part of a round: propose k points, map to latents, decode, encode PNGs."""
+    """CPU part of a round: propose k points, map to latents, decode, encode JPEGs."""
     from bot import render
     from optimization import new_search, observe, propose
 
