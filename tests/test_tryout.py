@@ -36,9 +36,7 @@ def _bot_messages(client: httpx.Client, url: str) -> list[dict[str, Any]]:
     return [m for m in data["messages"] if m["from"]["id"] == bot_id]
 
 
-def _wait_for(
-    client: httpx.Client, url: str, count: int, timeout: float
-) -> list[dict[str, Any]]:
+def _wait_for(client: httpx.Client, url: str, count: int, timeout: float) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         messages = _bot_messages(client, url)
