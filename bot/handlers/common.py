@@ -91,7 +91,7 @@ async def send_album(
     )
     plan = await deps.engine.plan_album(session)
     media = [
-        InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.png")
+        InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.jpg")
         for i, image in enumerate(plan.images)
     ]
     chat_id, messages = await with_migration(
