@@ -119,3 +119,34 @@ async def test_cancelled_calls_leave_no_open_transaction(conn: aiosqlite.Connect
     # returned must have.
     assert ok | {1000 + u for u in range(80)} <= stored
     assert stored <= set(range(80)) | {1000 + u for u in range(80)}
+
+
+async def test_backup_waits_for_a_transaction_in_flight(
+    conn: aiosqlite.Connection, tmp_path: pathlib.Path
+) -> None:
+    """A backup started while another call holds a write transaction waits for its COMMIT.
+
+    SQLite's backup of a connection that is inside a write transaction spins forever on
+    SQLITE_LOCKED, and on aiosqlite's single thread that COMMIT could then never run.
+    """
+    from storage.db import write_tx
+
+    began = asyncio.Event()
+
+    async def writer() -> None:
+        async with write_tx(conn):
+            await conn.execute("UPDATE chats SET title = ? WHERE chat_id = ?", ("Renamed", CHAT))
+            began.set()
+            await asyncio.sleep(0.05)
+
+    async def backup() -> None:
+        await began.wait()
+        await st.backup_to(conn, tmp_path / "copy.sqlite3")
+
+    await asyncio.wait_for(asyncio.gather(writer(), backup()), timeout=10)
+    copy = await st.connect(tmp_path / "copy.sqlite3")
+    try:
+        chat = await st.get_chat(copy, CHAT)
+    finally:
+        await copy.close()
+    assert chat is not None and chat.title == "Renamed"
