@@ -49,10 +49,6 @@ async def _new_search(update: Update, context: BotContext, *, greet: bool) -> No
 
 async def next_(update: Update, context: BotContext) -> None:
     """/next: move on with a partly rated album."""
-    await _next(update, context)
-
-
-async def _next(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
@@ -75,10 +71,6 @@ async def _next(update: Update, context: BotContext) -> None:
 
 async def best(update: Update, context: BotContext) -> None:
     """/best: the best face so far, large, with its rating and round."""
-    await _best(update, context)
-
-
-async def _best(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
@@ -130,10 +122,6 @@ async def morph(update: Update, context: BotContext) -> None:
 
 async def undo(update: Update, context: BotContext) -> None:
     """/undo: take back the user's last rating."""
-    await _undo(update, context)
-
-
-async def _undo(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
@@ -196,8 +184,8 @@ async def button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     if query.data == NEXT:
-        await _next(update, context)
+        await next_(update, context)
     elif query.data == BEST:
-        await _best(update, context)
+        await best(update, context)
     elif query.data == UNDO:
-        await _undo(update, context)
+        await undo(update, context)
