@@ -106,3 +106,15 @@ def test_import_model_is_cheap() -> None:
         "face_array_from_bytes",
     }
     assert model.FaceModel is FaceModel
+
+
+def test_no_model_module_imports_telegram() -> None:
+    """docs/INTERFACES.md: model never imports Telegram or bot."""
+    code = (
+        "import importlib, pkgutil, sys, model\n"
+        "for m in pkgutil.iter_modules(model.__path__):\n"
+        "    importlib.import_module('model.' + m.name)\n"
+        "print(sorted(k for k in ('telegram', 'bot') if k in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

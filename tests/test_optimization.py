@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,13 +31,22 @@ class _Basis:
 
 
 def test_import_does_not_pull_gpy() -> None:
-    import subprocess
-    import sys
-
     code = "import sys, optimization; print('GPy' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
     assert optimization.__all__
+
+
+def test_no_optimization_module_imports_torch_telegram_or_aiosqlite() -> None:
+    """docs/INTERFACES.md: optimization never imports torch, Telegram, aiosqlite or bot."""
+    code = (
+        "import importlib, pkgutil, sys, optimization\n"
+        "for m in pkgutil.iter_modules(optimization.__path__):\n"
+        "    importlib.import_module('optimization.' + m.name)\n"
+        "print(sorted(k for k in ('torch', 'telegram', 'aiosqlite', 'bot') if k in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_latent_space_identity_is_the_prior_and_round_trips() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pathlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import aiosqlite
@@ -375,3 +377,15 @@ async def test_corrupt_stored_blob_is_reported(conn: aiosqlite.Connection) -> No
     with pytest.raises(st.BadBlob, match="stored point"):
         await st.face_by_message(conn, CHAT, 1)
     assert not conn.in_transaction
+
+
+def test_no_storage_module_imports_torch_gpy_or_telegram() -> None:
+    """docs/INTERFACES.md: storage never imports torch, GPy, Telegram or bot."""
+    code = (
+        "import importlib, pkgutil, sys, storage\n"
+        "for m in pkgutil.iter_modules(storage.__path__):\n"
+        "    importlib.import_module('storage.' + m.name)\n"
+        "print(sorted(k for k in ('torch', 'GPy', 'telegram', 'bot') if k in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
