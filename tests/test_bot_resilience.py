@@ -8,6 +8,7 @@ import pytest
 
 import storage
 from bot.fakeapi import FakeBotAPI, Injection
+from bot.texts import text
 from tests.botkit import Person, album_of, bot_config, running_bot
 
 pytestmark = pytest.mark.slow
@@ -131,6 +132,15 @@ async def test_a_failure_gets_a_short_apology_never_a_traceback(tmp_path: Path) 
         assert "Traceback" not in (apology.text or "") and "boom" not in (apology.text or "")
         (helped,) = await alice.say("/help")  # and the bot carries on
         assert "/best" in (helped.text or "")
+
+
+async def test_the_apology_speaks_the_configured_default_language(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token, default_language="ru")):
+        hans = Person(api, "Hans", language="de")  # no catalogue: the default applies
+        api.fail_next("sendMessage", code=400, description="Bad Request: boom")
+        (apology,) = await hans.say("/help")
+        assert apology.text == text("ru", "error")
 
 
 async def test_messages_from_other_bots_are_ignored(tmp_path: Path) -> None:

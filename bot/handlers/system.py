@@ -10,6 +10,7 @@ from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 import storage
+from bot.handlers.common import chat_language
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
@@ -80,14 +81,13 @@ async def on_error(update: object, context: BotContext) -> None:
         log.info("chat %s migrated to %s (seen as an error)", chat.id, error.new_chat_id)
         return
     log.error("error handling %s", _describe(update), exc_info=error)
-    if chat is None:
+    if chat is None or not isinstance(update, Update):
         return
-    user = update.effective_user if isinstance(update, Update) else None
-    lang = pick_language(user.language_code if user else None)
     if deps is not None:
-        row = await storage.get_chat(deps.conn, chat.id)
-        if row is not None and row.language:
-            lang = row.language
+        lang = await chat_language(update, deps)
+    else:
+        user = update.effective_user
+        lang = pick_language(user.language_code if user else None)
     try:
         await context.bot.send_message(chat.id, text(lang, "error"))
     except TelegramError as exc:
