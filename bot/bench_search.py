@@ -11,8 +11,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from model import FaceModel
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,14 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-latency", action="store_true", help="quality only")
 
 
-def _targets(model: object, kind: str, n: int, seed: int) -> np.ndarray:
+def _targets(model: FaceModel, kind: str, n: int, seed: int) -> np.ndarray:
     """Target latents: encoded held-out synthetic faces (seeds far from training's) or prior."""
     if kind == "prior":
-        return np.random.default_rng([seed, 7]).normal(size=(n, model.latent_dim))  # type: ignore[attr-defined]
+        return np.random.default_rng([seed, 7]).normal(size=(n, model.latent_dim))
     from model.synthetic import synthetic_faces
 
-    images, _ = synthetic_faces(n, seed=900_000 + 1000 * seed, size=model.image_size)  # type: ignore[attr-defined]
-    return model.encode(images)  # type: ignore[attr-defined]
+    images, _ = synthetic_faces(n, seed=900_000 + 1000 * seed, size=model.image_size)
+    return model.encode(images)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         print("--targets and --budget must be positive", file=sys.stderr)
         return 2
     from model import FaceModel, default_model_path
+    from model.checkpoint import CheckpointError
 
     path = args.model or default_model_path()
     if not Path(path).is_file():
@@ -96,7 +101,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    model = FaceModel.load(path)
+    try:
+        model = FaceModel.load(path)
+    except CheckpointError as exc:
+        print(f"cannot use the face model: {exc}", file=sys.stderr)
+        return 1
     basis = model.latent_basis
     checkpoints = tuple(b for b in (8, 20, 40, 80) if b <= args.budget) or (args.budget,)
     cfg = BenchConfig(

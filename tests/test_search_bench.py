@@ -117,6 +117,10 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     assert main(["bench", "search", "--strategies", "random,nope"]) == 2
     assert "unknown strategies: nope" in capsys.readouterr().err
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    assert main(["bench", "search", "--model", str(junk)]) == 1
+    assert "cannot use the face model" in capsys.readouterr().err
     if not default_model_path().is_file():
         pytest.skip("no bundled face model")
     out = tmp_path / "s.json"
