@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import ndtr, ndtri
@@ -52,12 +54,16 @@ def _ei_and_grad(post: Posterior, x: np.ndarray, best: float) -> tuple[np.ndarra
     return ei, grad
 
 
-def _multistart_lbfgsb(fun_grad: object, starts: np.ndarray, max_iters: int) -> np.ndarray:
+def multistart_lbfgsb(
+    fun_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    starts: np.ndarray,
+    max_iters: int,
+) -> np.ndarray:
     """Maximise a per-point objective from all starts at once (their sum is separable)."""
     n, d = starts.shape
 
     def neg(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        val, grad = fun_grad(flat.reshape(n, d))  # type: ignore[operator]
+        val, grad = fun_grad(flat.reshape(n, d))  # (n,), (n, d)
         return -float(val.sum()), -grad.reshape(-1)
 
     res = minimize(
@@ -101,7 +107,7 @@ def maximise_ei(
     ei = expected_improvement(mean, np.sqrt(var), best)
     order = np.argsort(-ei)[:n_starts]
     starts = candidates[order]
-    xs = _multistart_lbfgsb(lambda x: _ei_and_grad(post, x, best), starts, max_iters)
+    xs = multistart_lbfgsb(lambda x: _ei_and_grad(post, x, best), starts, max_iters)
     xs = project_typical(xs, radius)
     m2, v2 = post.predict(xs)
     vals = expected_improvement(m2, np.sqrt(v2), best)
@@ -123,7 +129,7 @@ def maximise_mean(
         m, _v, dm, _dv = post.predict_grad(x)
         return m, dm
 
-    xs = project_typical(_multistart_lbfgsb(fg, starts, max_iters), radius)
+    xs = project_typical(multistart_lbfgsb(fg, starts, max_iters), radius)
     m2, _ = post.predict(xs)
     return xs[int(np.argmax(m2))]
 

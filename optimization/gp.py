@@ -2,8 +2,8 @@
 
 GPy fits the hyperparameters (surrogate.py); prediction and its gradients for the acquisition
 optimiser live here because they are called hundreds of times per round and GPy's per-call
-overhead would dominate the latency budget. tests/test_optimization_gp.py checks that both
-agree.
+overhead would dominate the latency budget. tests/test_optimization.py
+(test_numpy_posterior_matches_gpy) checks that both agree.
 """
 
 from __future__ import annotations

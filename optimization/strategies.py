@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from optimization.acquisition import probability_of_improvement, probability_of_improvement_grad
-from optimization.batch import _multistart_lbfgsb
+from optimization.batch import multistart_lbfgsb
 from optimization.gp import Hyper, build_posterior
 from optimization.search import new_search, observe, propose
 from optimization.settings import SearchSettings
@@ -152,7 +152,7 @@ class ThesisStrategy:
             val, d_m, d_s = probability_of_improvement_grad(mu, s, best, self.xi)
             return val, d_m[:, None] * dmu + (d_s / (2 * s))[:, None] * dvar
 
-        xs = _multistart_lbfgsb(fg, starts, 200)
+        xs = multistart_lbfgsb(fg, starts, 200)
         m2, v2 = post.predict(xs)
         x = xs[int(np.argmax(probability_of_improvement(m2, np.sqrt(v2), best, self.xi)))]
         return -self.box + span * x
