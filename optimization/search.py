@@ -72,12 +72,14 @@ def new_search(settings: SearchSettings, state: dict[str, Any] | None = None) ->
 def observe(search: Search, points: ArrayLike, scores: ArrayLike, counts: ArrayLike) -> Search:
     """A new Search with these rated faces appended; inputs are copied, never mutated."""
     d = search.settings.dim
-    p = np.array(points, dtype=np.float64, copy=True).reshape(-1, d) if np.size(points) else None
-    if p is None:
+    if np.size(points) == 0:
         return search
+    raw = np.array(points, dtype=np.float64, copy=True)
     s = np.array(scores, dtype=np.float64, copy=True).reshape(-1)
     c = np.array(counts, dtype=np.int64, copy=True).reshape(-1)
-    if np.shape(points)[-1] != d or len(s) != len(p) or len(c) != len(p):
+    # Checked before the reshape, which would otherwise fail with numpy's own message.
+    p = raw.reshape(-1, d) if raw.ndim in (1, 2) and raw.shape[-1] == d else None
+    if p is None or len(s) != len(p) or len(c) != len(p):
         raise ValueError(
             f"observe needs points (n, {d}), scores (n,) and counts (n,); got "
             f"{np.shape(points)}, {np.shape(scores)}, {np.shape(counts)}"

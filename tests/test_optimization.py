@@ -130,6 +130,8 @@ def test_observe_never_mutates_inputs() -> None:
         observe(s0, np.array([[1.5, 0.0, 0.0]]), np.array([1.0]), np.array([1]))
     with pytest.raises(ValueError, match="observe needs"):
         observe(s0, pts, scores[:1], counts)
+    with pytest.raises(ValueError, match="observe needs"):
+        observe(s0, np.zeros((2, 2)), scores, counts)  # 4 values: no reshape into (n, 3)
 
 
 def _quadratic_search(dim: int, n: int, seed: int, counts: np.ndarray | None = None):
