@@ -58,6 +58,26 @@ def test_bad_inputs_are_refused_clearly(tiny: FaceModel, tmp_path: Path) -> None
         FaceModel.load(junk)
 
 
+class _Payload:
+    """Pickles as a call to open(marker, "w"): a checkpoint that runs code when unpickled."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_checkpoint_with_pickled_code_is_refused_unrun(tiny: FaceModel, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.pt"
+    state = tiny.net.state_dict()
+    torch.save({"config": tiny.config.to_dict(), "model": state, "x": _Payload(marker)}, evil)
+    with pytest.raises(CheckpointError):
+        FaceModel.load(evil)
+    assert not marker.exists()
+
+
 def test_bundled_checkpoint_loads_and_decodes_faces() -> None:
     path = default_model_path()
     assert path.exists() and path.stat().st_size <= 20 * 1024 * 1024
