@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Every update kind the handlers use; Telegram sends only message/edited/callback by default.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "poll_answer", "my_chat_member"]
+# The update kinds the handlers use, asked for by name: Telegram remembers the last list given
+# and otherwise sends kinds nothing here handles (polls, channel posts...).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 # Updates processed at once across chats; one chat's updates run in order (ChatLocks).
 CONCURRENT_UPDATES = 64

@@ -61,9 +61,7 @@ def setup_logging(level: str, token: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    install_log_redaction([token])
+    install_log_redaction([token])  # also quiets httpx, which logs URLs holding the token
     quiet_noisy_loggers()
 
 
