@@ -28,6 +28,12 @@ def fuse_for_inference(net: VAE) -> VAE:
     return fused
 
 
+def _own_copy(a: np.ndarray) -> np.ndarray:
+    """A contiguous, writable copy: torch.from_numpy refuses negative strides (a flipped
+    view) and warns on read-only arrays (storage hands latents out read-only)."""
+    return np.array(a, order="C", copy=True)
+
+
 def default_model_path() -> Path:
     """The bundled checkpoint shipped inside the package."""
     return Path(__file__).resolve().parent / "weights" / "default.pt"
@@ -90,7 +96,7 @@ class FaceModel:
         out = np.empty((z.shape[0], self.image_size, self.image_size, 3), dtype=np.uint8)
         with torch.inference_mode():
             for i in range(0, z.shape[0], batch_size):
-                zt = torch.from_numpy(z[i : i + batch_size]).to(self.device)  # (b, d)
+                zt = torch.from_numpy(_own_copy(z[i : i + batch_size])).to(self.device)  # (b, d)
                 x = self._fast.decode(zt)  # (b, 3, S, S) in [0, 1]
                 x = (x * 255.0).round_().clamp_(0, 255).to(torch.uint8)
                 out[i : i + batch_size] = x.permute(0, 2, 3, 1).cpu().numpy()  # (b, S, S, 3)
@@ -109,7 +115,8 @@ class FaceModel:
         out = np.empty((images.shape[0], self.latent_dim), dtype=np.float32)
         with torch.inference_mode():
             for i in range(0, images.shape[0], batch_size):
-                x = torch.from_numpy(images[i : i + batch_size]).to(self.device)  # (b, S, S, 3)
+                chunk = _own_copy(images[i : i + batch_size])
+                x = torch.from_numpy(chunk).to(self.device)  # (b, S, S, 3)
                 x = x.permute(0, 3, 1, 2).float().div_(255.0)  # (b, 3, S, S), channels-last
                 mean, _ = self._fast.encode(x)  # (b, d)
                 out[i : i + batch_size] = mean.cpu().numpy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,17 @@ def test_decode_and_encode_shapes_and_dtypes(tiny: FaceModel) -> None:
     assert np.array_equal(tiny.decode(z, batch_size=2), faces)
     assert np.allclose(np.concatenate([tiny.encode(f) for f in faces]), codes, atol=1e-5)
     assert tiny.latent_basis is None
+
+
+def test_views_and_read_only_arrays_are_accepted_untouched(tiny: FaceModel) -> None:
+    z = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
+    z.flags.writeable = False  # as storage returns latents
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns on a read-only array it would share
+        faces = tiny.decode(z)
+    assert np.array_equal(tiny.decode(z[::-1]), faces[::-1])  # a negative-stride view
+    mirrored = faces[:, :, ::-1]
+    assert np.array_equal(tiny.encode(mirrored), tiny.encode(mirrored.copy()))
 
 
 def test_bad_inputs_are_refused_clearly(tiny: FaceModel, tmp_path: Path) -> None:
