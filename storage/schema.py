@@ -192,9 +192,13 @@ async def migrate(conn: aiosqlite.Connection, target: int = SCHEMA_VERSION) -> i
     for version in range(current + 1, target + 1):
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            await MIGRATIONS[version - 1](conn)
-            # PRAGMA takes no parameters; `version` is an int from range(), never user input.
-            await conn.execute(f"PRAGMA user_version = {int(version)}")
+            # Another process may have applied this step while we waited for the write lock.
+            current = await schema_version(conn)
+            if current < version:
+                await MIGRATIONS[version - 1](conn)
+                # PRAGMA takes no parameters; `version` is an int from range(), never user input.
+                await conn.execute(f"PRAGMA user_version = {int(version)}")
+                current = version
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")

@@ -177,3 +177,27 @@ async def test_failed_step_rolls_back(
     conn = await st.connect(path)  # the real step then applies cleanly
     assert await st.schema_version(conn) == st.SCHEMA_VERSION
     await conn.close()
+
+
+async def test_a_process_that_migrated_first_wins_the_race(tmp_path: pathlib.Path) -> None:
+    """Two processes opening a fresh file: the one that waited for the lock skips the steps
+    the other one applied meanwhile (it read the old version before waiting)."""
+    import asyncio
+
+    path = tmp_path / "race.sqlite3"
+    first = await aiosqlite.connect(path, isolation_level=None)
+    second = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await second.execute("PRAGMA busy_timeout = 10000")
+        await first.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.create_task(schema.migrate(second))
+        await asyncio.sleep(0.2)  # `second` has read version 0 and waits on BEGIN IMMEDIATE
+        for step in schema.MIGRATIONS:
+            await step(first)
+        await first.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+        await first.execute("COMMIT")
+        assert await asyncio.wait_for(waiting, 20) == schema.SCHEMA_VERSION
+        assert await schema.schema_version(second) == schema.SCHEMA_VERSION
+    finally:
+        await first.close()
+        await second.close()
