@@ -12,7 +12,7 @@ from PIL import Image
 import storage
 from bot.fakeapi import FakeBotAPI
 from bot.ratings import RatingScale
-from tests.botkit import Person, album_of, bot_config, image_size, running_bot
+from tests.botkit import WAIT, Person, album_of, bot_config, image_size, running_bot
 
 pytestmark = pytest.mark.slow
 
@@ -276,6 +276,23 @@ async def test_group_rates_by_replying_to_the_prompt(tmp_path: Path) -> None:
         rated = api.send_text(group, bob, "8 3 5 6", reply_to=prompt.message_id)
         second, _ = album_of(await api.wait_for_messages(group, 5, after=rated.message_id))
         assert len(second) == 4 and second[0].media_group_id != first[0].media_group_id
+
+
+async def test_group_photos_count_only_as_replies_to_the_bot(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_config(tmp_path, api.token)):
+        alice = api.user(first_name="Alice")
+        bob = api.user(first_name="Bob")
+        group = api.group("Friends", [alice, bob], bot_admin=True)  # the bot sees everything
+        start = api.send_text(group, alice, "/start")
+        first, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
+        face = api.file_bytes(first[0].file_id or "")
+        holiday = api.send_photo(group, bob, face)  # people sharing pictures with each other
+        await api.wait_idle(quiet=0.3, timeout=WAIT)
+        assert api.bot_messages(group, after=holiday.message_id) == []
+        upload = api.send_photo(group, bob, face, reply_to=prompt.message_id)
+        (queued,) = await api.wait_for_messages(group, 1, after=upload.message_id)
+        assert "next album" in (queued.text or "")
 
 
 async def test_album_size_and_rating_scale_follow_the_settings(tmp_path: Path) -> None:

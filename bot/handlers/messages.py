@@ -87,6 +87,8 @@ async def photo(update: Update, context: BotContext) -> None:
     msg, chat = update.effective_message, update.effective_chat
     if msg is None or chat is None:
         return
+    if chat.type != "private" and _reply_to_bot(msg, context.bot.id) is None:
+        return  # a group where the bot sees everything: only photos sent in reply to it count
     deps = context.deps
     lang = await chat_language(update, deps)
     if msg.photo:
