@@ -70,6 +70,13 @@ def _lock(conn: aiosqlite.Connection) -> asyncio.Lock:
 
 
 @asynccontextmanager
+async def exclusive(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """The connection's lock without a transaction (an online backup waits out the others)."""
+    async with _lock(conn):
+        yield conn
+
+
+@asynccontextmanager
 async def write_tx(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """BEGIN IMMEDIATE ... COMMIT under the connection's lock; ROLLBACK on any error."""
     async with _lock(conn):

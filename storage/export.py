@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.blobs import from_blob
-from storage.db import _lock, fetch_all, fetch_one, loads_json, read_tx, write_tx
+from storage.db import exclusive, fetch_all, fetch_one, loads_json, read_tx, write_tx
 
 EXPORT_FORMAT = 1
 
@@ -200,6 +200,6 @@ async def backup_to(conn: aiosqlite.Connection, target: str | os.PathLike[str]) 
         # Under the connection's lock: SQLite's backup of a connection inside a write
         # transaction spins on SQLITE_LOCKED forever, and on aiosqlite's one thread the
         # COMMIT that would end it is queued behind the backup.
-        async with _lock(conn):
+        async with exclusive(conn):
             await conn.backup(dst)
         await dst.execute("PRAGMA journal_mode = DELETE")
