@@ -1,7 +1,7 @@
 """`fotorobot bench bot`: simulated users rate albums through the fake Bot API over HTTP.
 
-The real Application (rate limiter, handlers, SQLite, GP, decoder, PNGs) runs in this process
-and long-polls the fake's tornado server, which serves the same event loop. Each user sends
+The real Application (rate limiter, handlers, SQLite, GP, decoder, JPEG albums) runs in this
+process and long-polls the fake's tornado server, which serves the same event loop. Each user sends
 /start, then R full ratings; a round's latency is from the rating message reaching the fake
 to the next album's prompt arriving there (4 photos + 1 prompt = 5 Telegram messages).
 """

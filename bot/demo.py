@@ -21,9 +21,9 @@ import numpy as np
 from PIL import Image
 
 
-def strip(pngs: Sequence[bytes], cell: int = 192, gap: int = 6) -> bytes:
+def strip(photos: Sequence[bytes], cell: int = 192, gap: int = 6) -> bytes:
     """The album photos side by side, as one PNG."""
-    images = [Image.open(io.BytesIO(p)).convert("RGB").resize((cell, cell)) for p in pngs]
+    images = [Image.open(io.BytesIO(p)).convert("RGB").resize((cell, cell)) for p in photos]
     out = Image.new("RGB", (len(images) * cell + (len(images) - 1) * gap, cell), "white")
     for i, image in enumerate(images):
         out.paste(image, (i * (cell + gap), 0))
