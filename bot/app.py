@@ -138,18 +138,6 @@ BotApplication = Application[
 ]
 
 
-def api_urls(api_base_url: str | None) -> tuple[str, str]:
-    """(method base URL, file base URL) for PTB from a Bot API server address.
-
-    Accepts Telegram's form ("https://api.telegram.org/bot") or a bare server address
-    ("http://127.0.0.1:8081"), as a self-hosted Bot API server or the fake is usually given.
-    """
-    base = (api_base_url or "https://api.telegram.org").rstrip("/")
-    if base.endswith("/bot"):
-        base = base[: -len("/bot")]
-    return base + "/bot", base + "/file/bot"
-
-
 def build_application(
     config: BotConfig,
     *,
@@ -164,12 +152,11 @@ def build_application(
     from bot.handlers import register_handlers
 
     locks = ChatLocks()
-    api_base, file_base = api_urls(getattr(config, "api_base_url", None))
     builder: Any = (
         ApplicationBuilder()
         .token(config.token)
-        .base_url(api_base)
-        .base_file_url(file_base)
+        .base_url(config.bot_api_url)
+        .base_file_url(config.file_api_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotState))
         .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates, locks))
         .post_init(post_init)

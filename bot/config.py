@@ -103,8 +103,7 @@ def load_config(
     model_path = _path(get("FOTOROBOT_MODEL")) or _bundled_model()
     return BotConfig(
         token=token,
-        api_base_url=_url("TELEGRAM_API_BASE_URL", get("TELEGRAM_API_BASE_URL"))
-        or DEFAULT_API_BASE_URL,
+        api_base_url=_server_url(get("TELEGRAM_API_BASE_URL")) or DEFAULT_API_BASE_URL,
         data_dir=data_dir,
         db_path=_path(get("FOTOROBOT_DB")) or data_dir / "fotorobot.sqlite3",
         model_path=model_path,
@@ -130,6 +129,14 @@ def _url(name: str, value: str | None, https: bool = False) -> str | None:
         need = "an https URL" if https else "an http(s) URL like https://api.telegram.org"
         raise ConfigError(f"{name} must be {need}, got {value!r}")
     return value.rstrip("/")
+
+
+def _server_url(value: str | None) -> str | None:
+    """The Bot API server's address; Telegram's method-URL form (".../bot") is accepted too."""
+    url = _url("TELEGRAM_API_BASE_URL", value)
+    if url is not None and url.endswith("/bot"):
+        url = url[: -len("/bot")]
+    return url
 
 
 def _int(name: str, value: str | None, default: int, low: int, high: int) -> int:

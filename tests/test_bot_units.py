@@ -1,4 +1,4 @@
-"""The bot's small pure pieces: URLs, chat locks, rating means, morph path, bench figures."""
+"""The bot's small pure pieces: chat locks, rating means, morph path, bench figures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.app import ChatLocks, api_urls
+from bot.app import ChatLocks
 from bot.views import history_labels, mean_ratings, morph_endpoints, slerp
 from storage import History
 
@@ -27,15 +27,6 @@ def history(rounds: list[int], votes: list[tuple[int, int, float]], dim: int = 3
         sources=["initial"] * n,
         votes=votes,
     )
-
-
-def test_api_urls_accept_telegram_and_bare_server_addresses() -> None:
-    assert api_urls(None) == ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot")
-    assert api_urls("http://127.0.0.1:8081") == (
-        "http://127.0.0.1:8081/bot",
-        "http://127.0.0.1:8081/file/bot",
-    )
-    assert api_urls("http://h:1/bot/") == ("http://h:1/bot", "http://h:1/file/bot")
 
 
 async def test_chat_locks_are_shared_while_held_and_dropped_after() -> None:

@@ -85,6 +85,16 @@ def test_every_variable(tmp_path: Path) -> None:
     assert explicit_db.db_path == tmp_path / "x.db"
 
 
+@pytest.mark.parametrize(
+    "value", ["http://127.0.0.1:8081", "http://127.0.0.1:8081/", "http://127.0.0.1:8081/bot/"]
+)
+def test_api_base_url_takes_a_server_address_or_telegrams_method_url(value: str) -> None:
+    config = load_config({"TELEGRAM_API_BASE_URL": value}, env_file=None)
+    assert config.api_base_url == "http://127.0.0.1:8081"
+    assert config.bot_api_url == "http://127.0.0.1:8081/bot"
+    assert config.file_api_url == "http://127.0.0.1:8081/file/bot"
+
+
 def test_empty_values_mean_default() -> None:
     config = load_config({"FOTOROBOT_ALBUM_SIZE": "", "FOTOROBOT_ADMINS": " "}, env_file=None)
     assert config.album_size == 4 and config.admin_ids == frozenset()
