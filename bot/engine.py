@@ -58,11 +58,6 @@ class RateOutcome:
     stored: list[tuple[int, float]] = field(default_factory=list)  # (position, value) just cast
 
 
-def _scale(config: BotConfig) -> RatingScale:
-    scale = config.rating_scale
-    return scale if isinstance(scale, RatingScale) else RatingScale.parse(str(scale))
-
-
 class Engine:
     """Runs searches for chats on one database connection, one face model, one executor."""
 
@@ -77,7 +72,7 @@ class Engine:
         self.model = model
         self.executor = executor
         self.config = config
-        self.scale = _scale(config)
+        self.scale: RatingScale = config.rating_scale
         self._spaces: dict[int, LatentSpace] = {}
 
     async def run_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.config import install_log_redaction
 
     app = build_application(config)
-    webhook_url = args.webhook_url or getattr(config, "webhook_url", None)
+    webhook_url = args.webhook_url or config.webhook_url
     if webhook_url:
         # Serve the public URL's path (a reverse proxy terminates TLS in front of us); the
         # secret header, told only to Telegram by setWebhook, keeps forged updates out.
@@ -110,6 +110,6 @@ def run(args: argparse.Namespace) -> int:
             drop_pending_updates=False,
         )
     else:
-        log.info("polling %s", getattr(config, "api_base_url", "the Bot API"))
+        log.info("polling %s", config.api_base_url)
         app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
     return 0
