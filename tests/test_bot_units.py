@@ -6,11 +6,15 @@ import asyncio
 import gc
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot.app import ChatLocks
+from bot.handlers.system import drop_bots
 from bot.views import history_labels, mean_ratings, morph_endpoints, slerp
 from storage import History
 
@@ -51,6 +55,28 @@ async def test_chat_lock_serves_waiters_in_arrival_order() -> None:
 
     await asyncio.gather(*(job(i) for i in range(5)))
     assert order == [0, 1, 2, 3, 4]
+
+
+def group_message(sender: dict[str, object], sender_chat: dict[str, object] | None) -> Update:
+    group = {"id": -100, "type": "supergroup", "title": "Friends"}
+    message: dict[str, object] = {
+        "message_id": 5, "date": 0, "chat": group, "from": sender, "text": "8 3 5 6"
+    }  # fmt: skip
+    if sender_chat is not None:
+        message["sender_chat"] = sender_chat
+    return Update.de_json({"update_id": 1, "message": message}, None)
+
+
+async def test_other_bots_are_dropped_but_anonymous_admins_are_people() -> None:
+    context: Any = None  # drop_bots looks only at the update
+    other_bot = {"id": 42, "is_bot": True, "first_name": "Echo"}
+    with pytest.raises(ApplicationHandlerStop):
+        await drop_bots(group_message(other_bot, None), context)
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+    group = {"id": -100, "type": "supergroup", "title": "Friends"}
+    await drop_bots(group_message(anonymous, group), context)  # not raised: handled as a person
+    person = {"id": 7, "is_bot": False, "first_name": "Alice"}
+    await drop_bots(group_message(person, None), context)
 
 
 def test_mean_ratings_average_raw_votes_and_leave_unrated_nan() -> None:

@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 
 async def drop_bots(update: Update, context: BotContext) -> None:
     """Ignore everything other bots send (they could loop with us)."""
-    user = update.effective_user
-    if user is not None and user.is_bot:
+    user, msg = update.effective_user, update.effective_message
+    # An anonymous group admin, or a person posting as a channel, arrives from a bot account
+    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same.
+    if user is not None and user.is_bot and (msg is None or msg.sender_chat is None):
         raise ApplicationHandlerStop
 
 
