@@ -8,7 +8,11 @@ import hmac
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from bot.config import BotConfig
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,12 @@ How to give it to fotorobot (either way):
   in the directory you run fotorobot from.
 
 Then run `fotorobot run` again. docs/bot.md describes the whole set-up.
+"""
+
+TOKEN_REFUSED = """\
+fotorobot: the Bot API refused the token (401 Unauthorized): it is mistyped or was revoked.
+Get the current one from @BotFather (/mybots, your bot, API Token) and set
+TELEGRAM_BOT_TOKEN again.
 """
 
 
@@ -88,6 +98,27 @@ def run(args: argparse.Namespace) -> int:
         return 2
     setup_logging(args.log_level, config.token)
 
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.config import redact
+
+    try:
+        serve(config, args)
+    except InvalidToken:
+        print(TOKEN_REFUSED, file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        # Only start-up gets here: once running, PTB retries network errors itself.
+        where = config.api_base_url
+        print(
+            f"fotorobot: cannot reach the Bot API at {where}: {redact(str(exc))}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def serve(config: BotConfig, args: argparse.Namespace) -> None:
+    """Build the application and run it by webhook (if a URL is set) or long polling."""
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.config import install_log_redaction
 
@@ -112,4 +143,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         log.info("polling %s", config.api_base_url)
         app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-    return 0

@@ -43,6 +43,29 @@ def test_run_without_token_explains_botfather_and_fails(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in proc.stderr and ".env" in proc.stderr
 
 
+def test_run_with_a_refused_token_or_no_server_says_so_and_fails(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    wrong = "123456:" + "x" * 35
+    with ServerThread(api) as url:
+        env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=url)
+        refused = subprocess.run(
+            RUN, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+    assert refused.returncode == 2
+    assert "refused the token" in refused.stderr and "@BotFather" in refused.stderr
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=closed)
+    unreachable = subprocess.run(
+        RUN, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert unreachable.returncode == 1
+    assert f"cannot reach the Bot API at {closed}" in unreachable.stderr
+    for proc in (refused, unreachable):
+        assert "x" * 35 not in proc.stderr + proc.stdout
+
+
 async def test_run_polls_the_fake_over_http_and_stops_on_sigint(tmp_path: Path) -> None:
     api = FakeBotAPI()
     log_path = tmp_path / "bot.log"
