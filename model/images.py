@@ -17,7 +17,15 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".ti
 
 
 class ImageError(ValueError):
-    """An image that cannot be used as a face, with a short human-readable reason."""
+    """An image that cannot be used as a face, with a short human-readable reason.
+
+    `kind` says why for callers that answer in their own words (the bot, in the user's
+    language): "empty", "too_large", "not_image", "damaged", "unsupported" or "unreadable".
+    """
+
+    def __init__(self, reason: str, kind: str = "damaged") -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def square_box(width: int, height: int) -> tuple[int, int, int, int]:
@@ -44,7 +52,7 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
     if size < 1:
         raise ValueError(f"size must be positive, got {size}")
     if not data:
-        raise ImageError("the file is empty")
+        raise ImageError("the file is empty", "empty")
     try:
         with warnings.catch_warnings():
             # We enforce our own pixel limit below, before any pixel is decoded.
@@ -52,10 +60,11 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
             with Image.open(io.BytesIO(data)) as probe:
                 width, height = probe.size
                 if width < 1 or height < 1:
-                    raise ImageError("the image has no pixels")
+                    raise ImageError("the image has no pixels", "damaged")
                 if width * height > max_pixels:
                     raise ImageError(
-                        f"the image is too large ({width}x{height} pixels, limit {max_pixels})"
+                        f"the image is too large ({width}x{height} pixels, limit {max_pixels})",
+                        "too_large",
                     )
                 probe.verify()
             src = Image.open(io.BytesIO(data))
@@ -68,18 +77,18 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
     except ImageError:
         raise
     except UnidentifiedImageError as err:
-        raise ImageError("not an image file (unknown format)") from err
+        raise ImageError("not an image file (unknown format)", "not_image") from err
     except Image.DecompressionBombError as err:
-        raise ImageError("the image is too large (decompression bomb)") from err
+        raise ImageError("the image is too large (decompression bomb)", "too_large") from err
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as err:
         # Pillow reports truncated or corrupt data as any of these, depending on the codec.
-        raise ImageError(f"the image is damaged or truncated ({err})") from err
+        raise ImageError(f"the image is damaged or truncated ({err})", "damaged") from err
     try:
         rgb = _flatten_alpha(im)
         box = square_box(*rgb.size)
         face = rgb.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
     except (OSError, ValueError) as err:  # exotic modes (16-bit, LAB, ...) Pillow cannot convert
-        raise ImageError(f"unsupported image type ({err})") from err
+        raise ImageError(f"unsupported image type ({err})", "unsupported") from err
     return np.asarray(face, dtype=np.uint8).copy()
 
 
@@ -89,5 +98,5 @@ def face_array_from_file(path: str, size: int, max_pixels: int = 40_000_000) -> 
         with open(path, "rb") as f:
             data = f.read()
     except OSError as err:
-        raise ImageError(f"cannot read the file ({err.strerror})") from err
+        raise ImageError(f"cannot read the file ({err.strerror})", "unreadable") from err
     return face_array_from_bytes(data, size, max_pixels)

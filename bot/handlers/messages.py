@@ -113,7 +113,7 @@ async def photo(update: Update, context: BotContext) -> None:
     except ImageError as exc:
         log.info("refused upload in chat %s: %s", chat.id, exc)
         # The model's reasons are English and technical: answer with the localised gist.
-        key = "upload_bomb" if "too large" in str(exc) else "upload_not_image"
+        key = "upload_bomb" if exc.kind == "too_large" else "upload_not_image"
         await reply(update, text(lang, key))
         return
     await ensure_chat(update, deps)
