@@ -27,7 +27,7 @@ MESSAGES: dict[str, str] = {
     "no_best": "Nothing is rated yet, so there is no best face. Rate the album first.",
     "best_caption": "Best so far: rating {rating} (round {round}, face #{position}).",
     "no_history": "No faces yet. Send /start to begin.",
-    "history_caption": "Every face so far, labelled round#face and average rating.",
+    "history_caption": "Every face so far (the latest 160 in a long search), labelled round#face and average rating.",
     "no_morph": "I need at least one rated album before I can make the morph.",
     "morph_caption": "From your favourite of the first album to the best face so far.",
     "undone": "Took back your rating {value} for #{position}.",
