@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from telegram import Update
 
@@ -22,6 +23,9 @@ from bot.texts import SUPPORTED_LANGUAGES, text
 
 if TYPE_CHECKING:
     from bot.app import BotContext
+    from bot.engine import Engine
+
+T = TypeVar("T")  # the picture a view makes: BestFace, or the bytes of a grid / GIF
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -69,55 +73,55 @@ async def next_(update: Update, context: BotContext) -> None:
     await next_album(context, chat.id, lang, round_.id)
 
 
-async def best(update: Update, context: BotContext) -> None:
-    """/best: the best face so far, large, with its rating and round."""
+async def _session_picture(
+    update: Update,
+    context: BotContext,
+    make: Callable[[Engine, storage.SearchSession], Awaitable[T | None]],
+    missing: str,
+) -> tuple[int, str, T] | None:
+    """(chat id, language, picture) of the chat's search, or None after saying there is none."""
     chat = update.effective_chat
     if chat is None:
-        return
+        return None
     deps = context.deps
     lang = await chat_language(update, deps)
     session = await deps.engine.current_session(chat.id)
-    found = None if session is None else await views.best_face(deps.engine, session)
+    picture = None if session is None else await make(deps.engine, session)
+    if picture is None:
+        await reply(update, text(lang, missing))
+        return None
+    return chat.id, lang, picture
+
+
+async def best(update: Update, context: BotContext) -> None:
+    """/best: the best face so far, large, with its rating and round."""
+    found = await _session_picture(update, context, views.best_face, "no_best")
     if found is None:
-        await reply(update, text(lang, "no_best"))
         return
-    rating = "-" if found.rating is None else f"{found.rating:.3g}"
-    caption = text(lang, "best_caption", rating=rating, round=found.round, position=found.position)
-    await context.bot.send_photo(chat.id, found.image, caption=caption, filename="best.png")
+    chat_id, lang, face = found
+    rating = "-" if face.rating is None else f"{face.rating:.3g}"
+    caption = text(lang, "best_caption", rating=rating, round=face.round, position=face.position)
+    await context.bot.send_photo(chat_id, face.image, caption=caption, filename="best.png")
 
 
 async def history(update: Update, context: BotContext) -> None:
     """/history: one grid image of every face shown, with ratings."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await _session_picture(update, context, views.history_image, "no_history")
+    if found is None:
         return
-    deps = context.deps
-    lang = await chat_language(update, deps)
-    session = await deps.engine.current_session(chat.id)
-    grid = None if session is None else await views.history_image(deps.engine, session)
-    if grid is None:
-        await reply(update, text(lang, "no_history"))
-        return
-    await context.bot.send_photo(
-        chat.id, grid, caption=text(lang, "history_caption"), filename="history.png"
-    )
+    chat_id, lang, grid = found
+    caption = text(lang, "history_caption")
+    await context.bot.send_photo(chat_id, grid, caption=caption, filename="history.png")
 
 
 async def morph(update: Update, context: BotContext) -> None:
     """/morph: an animation from the first album's best face to the best so far."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await _session_picture(update, context, views.morph_animation, "no_morph")
+    if found is None:
         return
-    deps = context.deps
-    lang = await chat_language(update, deps)
-    session = await deps.engine.current_session(chat.id)
-    gif = None if session is None else await views.morph_animation(deps.engine, session)
-    if gif is None:
-        await reply(update, text(lang, "no_morph"))
-        return
-    await context.bot.send_animation(
-        chat.id, gif, caption=text(lang, "morph_caption"), filename="morph.gif"
-    )
+    chat_id, lang, gif = found
+    caption = text(lang, "morph_caption")
+    await context.bot.send_animation(chat_id, gif, caption=caption, filename="morph.gif")
 
 
 async def undo(update: Update, context: BotContext) -> None:
