@@ -15,8 +15,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         default=t.data,
-        help="synthetic:N[:SEED] or a folder tree of face photos (jpg, png, webp; "
-        "CelebA's img_align_celeba works as is) (default %(default)s)",
+        help="synthetic:N[:SEED] or a folder tree of face photos (jpg, png, webp): each "
+        "photo's largest face is found and aligned (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-align",
+        action="store_true",
+        help="photo folders: use each photo's centre square as it is, without face alignment",
+    )
+    parser.add_argument(
+        "--eval-from",
+        default=t.eval_from,
+        metavar="NAME",
+        help="photo folders: files named from NAME on (numbers compare as numbers: 190000 "
+        "for CelebA) are the evaluation split and never trained on",
     )
     parser.add_argument("--out", required=True, help="checkpoint to write after every epoch")
     parser.add_argument(
@@ -31,6 +43,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--beta", type=float, default=v.beta, help="weight of the KL term (default %(default)s)"
     )
+    parser.add_argument(
+        "--enc-channels",
+        type=_channels,
+        default=v.enc_channels,
+        help="encoder channels per stage, comma-separated (default %(default)s)",
+    )
+    parser.add_argument(
+        "--dec-channels",
+        type=_channels,
+        default=v.dec_channels,
+        help="decoder channels per stage, comma-separated (default %(default)s)",
+    )
+    parser.add_argument(
+        "--dec-extra",
+        type=int,
+        default=v.dec_extra,
+        help="extra conv layers per decoder stage (default %(default)s)",
+    )
+    parser.add_argument(
+        "--identity-weight",
+        type=float,
+        default=v.identity_weight,
+        help="weight of the identity loss: dlib's face descriptor of each reconstruction "
+        "should match its original's (default %(default)s: off)",
+    )
+    parser.add_argument(
+        "--identity-batch",
+        type=int,
+        default=t.identity_batch,
+        help="faces per batch that get the identity loss (default %(default)s)",
+    )
+    parser.add_argument("--flip", action="store_true", help="mirror half of each batch")
     parser.add_argument(
         "--recon",
         choices=("mse", "ssim-l1"),
@@ -73,7 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=t.workers,
-        help="threads decoding a photo folder (default: one per CPU)",
+        help="processes aligning a photo folder (default: one per CPU)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -82,6 +126,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="at the end, each process writes a hash of its weights to PREFIX.rankN",
     )
+
+
+def _channels(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(c) for c in text.split(","))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected numbers like 32,64,128,256: {text!r}") from err
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"channels must be positive: {text!r}")
+    return values
 
 
 def _validate(args: argparse.Namespace) -> str | None:
@@ -111,7 +165,14 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
     try:
         vc = VAEConfig(
-            image_size=args.image_size, latent_dim=args.latent_dim, beta=args.beta, recon=args.recon
+            image_size=args.image_size,
+            latent_dim=args.latent_dim,
+            beta=args.beta,
+            recon=args.recon,
+            identity_weight=args.identity_weight,
+            enc_channels=args.enc_channels,
+            dec_channels=args.dec_channels,
+            dec_extra=args.dec_extra,
         )
     except ValueError as err:
         print(f"fotorobot train: {err}", file=sys.stderr)
@@ -127,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         seed=args.seed,
         workers=args.workers,
+        align=not args.no_align,
+        eval_from=args.eval_from,
+        flip=args.flip,
+        identity_batch=args.identity_batch,
     )
     try:
         result = train(

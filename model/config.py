@@ -16,8 +16,10 @@ class VAEConfig:
     latent_dim: int = 32
     enc_channels: tuple[int, ...] = (32, 64, 128, 256)
     dec_channels: tuple[int, ...] = (128, 64, 32, 32)
+    dec_extra: int = 0  # extra 3x3 conv layers per decoder stage (depth at the same width)
     beta: float = 1.0
     recon: str = "mse"  # "mse" or "ssim-l1"
+    identity_weight: float = 0.0  # weight of the identity loss (model.identity_loss); 0: off
     dataset: str = ""  # e.g. "synthetic:20000" or a folder path
     epoch: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
@@ -33,8 +35,12 @@ class VAEConfig:
             raise ValueError(f"image_size must be a multiple of {2**n_down}, got {self.image_size}")
         if self.latent_dim < 1:
             raise ValueError("latent_dim must be positive")
+        if self.dec_extra < 0:
+            raise ValueError("dec_extra must be >= 0")
         if self.recon not in ("mse", "ssim-l1"):
             raise ValueError(f"unknown reconstruction loss {self.recon!r}")
+        if self.identity_weight < 0:
+            raise ValueError("identity_weight must be >= 0")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form stored in the checkpoint."""
@@ -63,7 +69,11 @@ class TrainConfig:
     grad_clip: float = 100.0  # max global gradient norm (losses are per-image sums)
     holdout: float = 0.05  # fraction of the data kept out of training for metrics
     seed: int = 0
-    workers: int = 0  # threads decoding a photo folder (0 = one per CPU)
+    workers: int = 0  # processes aligning a photo folder (0 = one per CPU)
+    align: bool = True  # photo folders: detect, landmark and warp each face (model.align)
+    eval_from: str = ""  # photo folders: files from this name on are never trained on
+    flip: bool = False  # mirror a random half of each batch (faces are left-right symmetric)
+    identity_batch: int = 16  # faces per batch that also get the identity loss
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form stored in the checkpoint."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from model.images import IMAGE_SUFFIXES, ImageError, face_array_from_file
+from model.images import IMAGE_SUFFIXES
+from model.photo_folder import load_aligned
 from model.synthetic import synthetic_faces
 
 
@@ -24,8 +24,11 @@ class FaceData:
 
     images: np.ndarray
     description: str
+    names: list[str] = field(default_factory=list)  # per face, relative to the folder
     skipped: int = 0  # image-named files that could not be decoded
+    no_face: int = 0  # readable photos in which no usable face was found
     ignored: int = 0  # files without an image suffix
+    evaluation: int = 0  # faces set aside as the evaluation split (never trained on)
     skipped_examples: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
@@ -34,7 +37,9 @@ class FaceData:
             "source": self.description,
             "images": len(self.images),
             "skipped": self.skipped,
+            "no_face": self.no_face,
             "ignored": self.ignored,
+            "evaluation": self.evaluation,
         }
 
 
@@ -54,28 +59,56 @@ def list_image_files(root: Path) -> tuple[list[Path], int]:
     return found, ignored
 
 
-def load_folder(root: Path, size: int, workers: int = 0) -> FaceData:
-    """Every readable photo under root as a face; unreadable ones are skipped and counted."""
+def in_evaluation_split(name: str, eval_from: str) -> bool:
+    """Whether a file belongs to the evaluation split `eval_from` (e.g. "190000": files
+    whose stem is a number >= 190000; a non-numeric value compares stems as text)."""
+    if not eval_from:
+        return False
+    stem = Path(name).stem
+    if eval_from.isdigit() and stem.isdigit():
+        return int(stem) >= int(eval_from)
+    return stem >= eval_from
+
+
+def load_folder(
+    root: Path,
+    size: int,
+    workers: int = 0,
+    align: bool = True,
+    eval_from: str = "",
+    split: str = "train",
+) -> FaceData:
+    """The photos under root as faces: aligned (detect, landmark, warp; see model.align) or,
+    with align=False, cropped as they are. Files of the evaluation split (`eval_from`) are
+    left out of split="train" and are all of split="evaluation". Unreadable photos and
+    photos without a face are skipped and counted."""
     files, ignored = list_image_files(root)
     if not files:
         raise DataError(f"{root}: no image files (jpg, png, webp, ...) found")
-
-    def one(path: Path) -> np.ndarray | str:
-        try:
-            return face_array_from_file(str(path), size)
-        except ImageError as err:
-            return f"{path}: {err}"
-
-    n_workers = workers or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:  # Pillow decodes without the GIL
-        results = list(pool.map(one, files, chunksize=64))
-    faces = [r for r in results if isinstance(r, np.ndarray)]
-    errors = [r for r in results if isinstance(r, str)]
-    if not faces:
-        raise DataError(f"{root}: none of the {len(files)} image files could be read")
-    images = np.stack(faces)  # (n, S, S, 3)
+    held = [p for p in files if in_evaluation_split(p.name, eval_from)]
+    if split == "evaluation":
+        chosen = held
+    elif split == "train":
+        chosen = [p for p in files if not in_evaluation_split(p.name, eval_from)]
+    else:
+        raise ValueError(f"unknown split {split!r}")
+    if not chosen:
+        raise DataError(f"{root}: no image files in the {split} split (eval_from={eval_from!r})")
+    aligned = load_aligned(root, chosen, size, align=align, workers=workers)
+    if not len(aligned.images):
+        raise DataError(
+            f"{root}: none of the {len(chosen)} image files gave a face"
+            f" ({aligned.no_face} without a face, {aligned.unreadable} unreadable)"
+        )
     return FaceData(
-        images, str(root), skipped=len(errors), ignored=ignored, skipped_examples=errors[:5]
+        aligned.images,
+        str(root),
+        names=aligned.names,
+        skipped=aligned.unreadable,
+        no_face=aligned.no_face,
+        ignored=ignored,
+        evaluation=len(held) if split == "train" else 0,
+        skipped_examples=aligned.examples,
     )
 
 
@@ -94,8 +127,10 @@ def parse_synthetic(spec: str) -> tuple[int, int] | None:
     return n, seed
 
 
-def load_data(spec: str, size: int, workers: int = 0) -> FaceData:
-    """Resolve a --data value: synthetic:N[:SEED] or a folder of photos."""
+def load_data(
+    spec: str, size: int, workers: int = 0, align: bool = True, eval_from: str = ""
+) -> FaceData:
+    """Resolve a --data value: synthetic:N[:SEED] or a folder of photos (training split)."""
     synth = parse_synthetic(spec)
     if synth is not None:
         n, seed = synth
@@ -104,10 +139,12 @@ def load_data(spec: str, size: int, workers: int = 0) -> FaceData:
     root = Path(spec).expanduser()
     if not root.is_dir():
         raise DataError(f"{spec}: not a folder and not synthetic:N")
-    data = load_folder(root, size, workers)
-    if data.skipped:
+    data = load_folder(root, size, workers, align=align, eval_from=eval_from)
+    if data.skipped or data.no_face:
+        example = f", e.g. {data.skipped_examples[0]}" if data.skipped_examples else ""
         print(
-            f"skipped {data.skipped} unreadable image file(s), e.g. {data.skipped_examples[0]}",
+            f"skipped {data.skipped} unreadable photo(s) and {data.no_face} without a face"
+            f"{example}",
             file=sys.stderr,
         )
     return data

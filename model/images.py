@@ -20,7 +20,8 @@ class ImageError(ValueError):
     """An image that cannot be used as a face, with a short human-readable reason.
 
     `kind` says why for callers that answer in their own words (the bot, in the user's
-    language): "empty", "too_large", "not_image", "damaged", "unsupported" or "unreadable".
+    language): "empty", "too_large", "not_image", "damaged", "unsupported", "unreadable" or
+    "no_face" (a readable picture in which no face was found).
     """
 
     def __init__(self, reason: str, kind: str = "damaged") -> None:
@@ -47,10 +48,13 @@ def _flatten_alpha(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) -> np.ndarray:
-    """Decode an image file into a (size, size, 3) uint8 face: upright, square, anti-aliased."""
-    if size < 1:
-        raise ValueError(f"size must be positive, got {size}")
+def decode_photo(data: bytes, max_pixels: int = 40_000_000, draft: int = 0) -> Image.Image:
+    """Decode untrusted image bytes into an upright RGB picture (alpha on white).
+
+    `draft` > 0 lets JPEG decode at 1/2, 1/4 or 1/8 scale while keeping both sides >= draft:
+    far cheaper for large photos. Raises ImageError for empty, non-image, damaged, exotic or
+    oversized (decompression bomb) files.
+    """
     if not data:
         raise ImageError("the file is empty", "empty")
     try:
@@ -68,10 +72,8 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
                     )
                 probe.verify()
             src = Image.open(io.BytesIO(data))
-            # JPEG can decode at 1/2, 1/4, 1/8 scale directly: far cheaper for large photos.
-            box = square_box(width, height)
-            if src.format == "JPEG" and box != CELEBA_FACE_BOX:
-                src.draft("RGB", (2 * size, 2 * size))
+            if draft > 0 and src.format == "JPEG":
+                src.draft("RGB", (draft, draft))
             src.load()
             im = ImageOps.exif_transpose(src)
     except ImageError:
@@ -84,19 +86,55 @@ def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) 
         # Pillow reports truncated or corrupt data as any of these, depending on the codec.
         raise ImageError(f"the image is damaged or truncated ({err})", "damaged") from err
     try:
-        rgb = _flatten_alpha(im)
+        return _flatten_alpha(im)
+    except (OSError, ValueError) as err:  # exotic modes (16-bit, LAB, ...) Pillow cannot convert
+        raise ImageError(f"unsupported image type ({err})", "unsupported") from err
+
+
+def face_array_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) -> np.ndarray:
+    """Decode an image file into a (size, size, 3) uint8 face by cropping, without looking
+    for the face: CelebA's face box for its 178x218 frames, else the centred square."""
+    if size < 1:
+        raise ValueError(f"size must be positive, got {size}")
+    rgb = decode_photo(data, max_pixels, draft=2 * size)
+    try:
         box = square_box(*rgb.size)
         face = rgb.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
-    except (OSError, ValueError) as err:  # exotic modes (16-bit, LAB, ...) Pillow cannot convert
+    except (OSError, ValueError) as err:
         raise ImageError(f"unsupported image type ({err})", "unsupported") from err
     return np.asarray(face, dtype=np.uint8).copy()
 
 
-def face_array_from_file(path: str, size: int, max_pixels: int = 40_000_000) -> np.ndarray:
-    """Read one image file from disk as a face array; raises ImageError like the bytes version."""
+def aligned_face_from_bytes(data: bytes, size: int, max_pixels: int = 40_000_000) -> np.ndarray:
+    """Decode a photo, find its largest face and warp it into the canonical frame (see
+    model.align): (size, size, 3) uint8. Raises ImageError (kind "no_face" when the photo
+    holds no usable face)."""
+    from model.align import NoFaceError, align_face
+
+    if size < 1:
+        raise ValueError(f"size must be positive, got {size}")
+    # Decoding larger than the detector's working size buys nothing but time.
+    rgb = np.asarray(decode_photo(data, max_pixels, draft=1024), dtype=np.uint8)
+    try:
+        return align_face(rgb, size)
+    except NoFaceError as err:
+        raise ImageError(str(err), "no_face") from err
+
+
+def read_file_bytes(path: str) -> bytes:
+    """The bytes of one image file; ImageError (kind "unreadable") when it cannot be read."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except OSError as err:
         raise ImageError(f"cannot read the file ({err.strerror})", "unreadable") from err
+
+
+def face_array_from_file(
+    path: str, size: int, max_pixels: int = 40_000_000, align: bool = False
+) -> np.ndarray:
+    """One image file from disk as a face array, aligned or cropped (see the bytes versions)."""
+    data = read_file_bytes(path)
+    if align:
+        return aligned_face_from_bytes(data, size, max_pixels)
     return face_array_from_bytes(data, size, max_pixels)

@@ -22,7 +22,11 @@ from tqdm import tqdm
 from model.checkpoint import atomic_save, load_checkpoint
 from model.config import LatentBasis, TrainConfig, VAEConfig
 from model.data import FaceData, load_data
+from model.dlib_resnet import SAME_PERSON_DISTANCE
+from model.identity import IdentityMetric
+from model.identity_loss import identity_loss, identity_targets
 from model.losses import kl_divergence, psnr, reconstruction_loss, ssim
+from model.photo_folder import default_cache_dir
 from model.vae import VAE, channels_last
 
 BASIS_SAMPLE = 5000  # training faces encoded for the latent basis at each checkpoint
@@ -115,6 +119,43 @@ def encode_means(net: VAE, images: torch.Tensor, device: torch.device) -> np.nda
     return torch.cat(out).numpy().astype(np.float32)
 
 
+def _identity_setup(
+    vc: VAEConfig, train_images: torch.Tensor, photos: bool, d: Dist, progress: bool
+) -> tuple[IdentityMetric | None, torch.Tensor | None]:
+    """The identity network (for photos, where held-out identity is reported each epoch, or
+    when the identity loss is on) and the training faces' descriptors (n, 2, 128) for the
+    loss."""
+    if vc.identity_weight <= 0 and not photos:
+        return None, None
+    metric = IdentityMetric()
+    if vc.identity_weight <= 0:
+        return metric, None
+    faces = train_images.permute(0, 2, 3, 1).numpy()  # (n, S, S, 3) uint8
+    targets = identity_targets(metric, faces, default_cache_dir(), progress and d.main)
+    return metric, torch.from_numpy(targets)
+
+
+@torch.no_grad()
+def identity_metrics(
+    net: VAE, images: torch.Tensor, metric: IdentityMetric, device: torch.device
+) -> dict[str, float]:
+    """Held-out identity: mean descriptor distance of reconstructions to their originals and
+    the share closer than dlib's same-person threshold."""
+    was_training = net.training
+    net.eval()
+    dists = []
+    for i in range(0, len(images), 128):
+        x = _to_float(images[i : i + 128], device)  # (b, 3, S, S)
+        recon = net(x, sample=False)[0]
+        dists.append((metric.embed(recon) - metric.embed(x)).norm(dim=1).cpu())
+    net.train(was_training)
+    dist_all = torch.cat(dists)
+    return {
+        "identity_distance": float(dist_all.mean()),
+        "same_person": float((dist_all < SAME_PERSON_DISTANCE).float().mean()),
+    }
+
+
 def weights_digest(net: torch.nn.Module) -> str:
     """sha256 of every parameter and buffer, to compare replicas bit for bit."""
     h = hashlib.sha256()
@@ -198,7 +239,9 @@ def _train(
         # The architecture comes from the checkpoint; the CLI may only change the recipe.
         vc = VAEConfig.from_dict(load_checkpoint(tc.out)["config"])
     torch.manual_seed(tc.seed)  # identical initial weights on every rank (DDP also broadcasts)
-    data: FaceData = load_data(tc.data, vc.image_size, tc.workers)
+    data: FaceData = load_data(
+        tc.data, vc.image_size, tc.workers, align=tc.align, eval_from=tc.eval_from
+    )
     vc.dataset = data.description
     all_images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
     train_idx, hold_idx = split_indices(len(all_images), tc.holdout, tc.seed)
@@ -206,8 +249,11 @@ def _train(
     _say(
         d,
         f"data: {data.description}: {len(train_images)} training, {len(hold_images)} held-out"
-        f" faces ({data.skipped} unreadable skipped, {data.ignored} non-image files ignored)",
+        f" faces ({data.skipped} unreadable and {data.no_face} without a face skipped,"
+        f" {data.ignored} non-image files ignored, {data.evaluation} kept for evaluation)",
     )
+    photos = bool(data.names)  # a photo folder (synthetic faces have no file names)
+    metric, targets = _identity_setup(vc, train_images, photos, d, progress)
 
     net = VAE(vc).to(device)
     channels_last(net)
@@ -255,13 +301,22 @@ def _train(
         t0 = time.perf_counter()
         run_loss = 0.0
         for step in range(steps):
-            x = _to_float(
-                train_images[order[step * batch : (step + 1) * batch]], device
-            )  # (b, 3, S, S)
+            idx = order[step * batch : (step + 1) * batch]
+            x = _to_float(train_images[idx], device)  # (b, 3, S, S)
+            flips = torch.zeros(len(idx), dtype=torch.bool)
+            if tc.flip:
+                flips = torch.rand(len(idx)) < 0.5  # (b,)
+                x = torch.where(flips.to(device)[:, None, None, None], x.flip(3), x)
             recon, mean, logvar = model(x)
             rec = reconstruction_loss(recon, x, vc.recon).mean()
             kl = kl_divergence(mean, logvar).mean()
             loss = rec + vc.beta * kl
+            ident = torch.zeros(())
+            if metric is not None and targets is not None:
+                k = min(tc.identity_batch, len(idx))
+                target = targets[idx[:k], flips[:k].long()].to(device)  # (k, 128)
+                ident = identity_loss(metric, recon[:k], target).mean()
+                loss = loss + vc.identity_weight * ident
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), tc.grad_clip)
@@ -277,6 +332,7 @@ def _train(
                 loss=f"{run_loss:.1f}",
                 rec=f"{rec.item():.1f}",
                 kl=f"{kl.item():.1f}",
+                id=f"{ident.item():.3f}",
                 ips=f"{rate:.0f}",
                 refresh=False,
             )
@@ -286,6 +342,8 @@ def _train(
         epoch_time = time.perf_counter() - t0
         if d.main:
             metrics = evaluate(net, hold_images, vc, device)
+            if metric is not None:
+                metrics.update(identity_metrics(net, hold_images, metric, device))
             metrics["train_loss"] = run_loss
             metrics["images_per_s"] = steps * batch * d.world / epoch_time
             metrics["epoch_seconds"] = epoch_time
@@ -295,9 +353,10 @@ def _train(
             sample = train_images[: min(BASIS_SAMPLE, len(train_images))]
             basis = LatentBasis.fit(encode_means(net, sample, device))
             _save(tc, vc, net, opt, sched, data, history, basis)
+            same = f"same person {metrics['same_person']:.1%}, " if "same_person" in metrics else ""
             print(
                 f"epoch {epoch + 1}/{tc.epochs}: held-out PSNR {metrics['psnr']:.2f} dB, "
-                f"SSIM {metrics['ssim']:.3f}, KL {metrics['kl']:.1f}, "
+                f"SSIM {metrics['ssim']:.3f}, {same}KL {metrics['kl']:.1f}, "
                 f"recon {metrics['recon']:.1f}, "
                 f"{metrics['images_per_s']:.0f} img/s, lr {sched.get_last_lr()[0]:.2e}",
                 file=sys.stderr,

@@ -16,14 +16,21 @@ def _down(c_in: int, c_out: int) -> nn.Sequential:
     )
 
 
-def _up(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="nearest"),
+def _conv3(c_in: int, c_out: int) -> list[nn.Module]:
+    return [
         # Replicate padding avoids the dark frame zero padding paints around decoded faces.
         nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, padding_mode="replicate", bias=False),
         nn.BatchNorm2d(c_out),
         nn.LeakyReLU(0.2, inplace=True),
-    )
+    ]
+
+
+def _up(c_in: int, c_out: int, extra: int = 0) -> nn.Sequential:
+    """Upsample x2, then 1 + extra conv-BN-LeakyReLU layers (extra: more decoder depth)."""
+    layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest"), *_conv3(c_in, c_out)]
+    for _ in range(extra):
+        layers += _conv3(c_out, c_out)
+    return nn.Sequential(*layers)
 
 
 def channels_last(net: nn.Module) -> nn.Module:
@@ -48,7 +55,7 @@ class VAE(nn.Module):
         self.fc_logvar = nn.Linear(flat, config.latent_dim)
         self.fc_decode = nn.Linear(config.latent_dim, enc[-1] * self.base * self.base)
         self.decoder = nn.Sequential(
-            *[_up(a, b) for a, b in zip((enc[-1], *dec[:-1]), dec, strict=True)]
+            *[_up(a, b, config.dec_extra) for a, b in zip((enc[-1], *dec[:-1]), dec, strict=True)]
         )
         self.to_rgb = nn.Conv2d(dec[-1], 3, kernel_size=3, padding=1, padding_mode="replicate")
 

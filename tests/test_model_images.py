@@ -102,7 +102,12 @@ def test_celeba_aligned_frames_use_the_face_box() -> None:
     assert face.min() > 200
 
 
-def test_folder_loader_skips_corrupt_and_counts_non_images(tmp_path: Path) -> None:
+def test_folder_loader_skips_corrupt_and_counts_non_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOTOROBOT_CACHE_DIR", str(tmp_path / "cache"))
+    tmp_path = tmp_path / "photos"
+    tmp_path.mkdir()
     sub = tmp_path / "img_align_celeba"
     sub.mkdir()
     for i in range(3):
@@ -114,11 +119,15 @@ def test_folder_loader_skips_corrupt_and_counts_non_images(tmp_path: Path) -> No
     (sub / "fake.png").write_bytes(b"hello, I am text")
     (tmp_path / "list_attr_celeba.txt").write_text("not an image\n")
     (tmp_path / ".hidden.jpg").write_bytes(b"ignored")
-    data = load_folder(tmp_path, 16, workers=2)
+    # These test pictures hold no face: crop them as they are (align=False).
+    data = load_folder(tmp_path, 16, workers=2, align=False)
     assert data.images.shape == (4, 16, 16, 3)
     assert data.skipped == 2 and data.ignored == 1
     assert any("broken.jpg" in e for e in data.skipped_examples)
-    assert load_data(str(tmp_path), 16).images.shape == (4, 16, 16, 3)
+    assert load_data(str(tmp_path), 16, align=False).images.shape == (4, 16, 16, 3)
+    # Aligned, none of them has a face: each is counted, and the error says so.
+    with pytest.raises(DataError, match="4 without a face, 2 unreadable"):
+        load_data(str(tmp_path), 16)
 
 
 def test_bad_data_specs_raise_data_errors(tmp_path: Path) -> None:

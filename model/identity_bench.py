@@ -1,0 +1,91 @@
+"""Does the model keep who a person is? Identity figures of a face model on real photos.
+
+Three questions, each answered on aligned photos the model never trained on:
+
+- the decoder's ceiling: encode -> decode, is it still the same person (dlib distance < 0.6),
+  and does the reconstruction pick its own original out of 100 people (rank-1)?
+- the ceiling through the search subspace: the same after projecting the code onto the axes
+  the search walks (what the bot can show at best);
+- prior samples: in what share of the faces the search space draws (and of N(0, I) samples)
+  does dlib's face detector find a face? Real photos set the reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from model.dlib_resnet import SAME_PERSON_DISTANCE
+from model.face_model import FaceModel
+from model.identity import IdentityMetric, distances, rank1_accuracy
+
+DETECT_SIDE = 256  # decoded faces are upscaled to this side before dlib's detector looks
+
+
+def detection_rate(faces: np.ndarray) -> float:
+    """Share of (n, S, S, 3) uint8 faces in which dlib's HOG detector finds a face (upscaled
+    to DETECT_SIDE, no upsampling inside the detector)."""
+    from model.align import _models
+
+    m = _models()
+    found = 0
+    for face in faces:
+        big = np.asarray(
+            Image.fromarray(face).resize((DETECT_SIDE, DETECT_SIDE), Image.Resampling.BICUBIC)
+        )
+        with m.lock:
+            found += bool(len(m.detector(np.ascontiguousarray(big), 0)))
+    return found / max(1, len(faces))
+
+
+def project(fm: FaceModel, z: np.ndarray, dim: int) -> np.ndarray:
+    """Latents (n, d) projected onto the model's top `dim` principal axes (through its mean)."""
+    basis = fm.latent_basis
+    if basis is None or dim >= fm.latent_dim:
+        return z
+    axes = basis.axes[:, :dim].astype(np.float64)  # (d, dim)
+    centred = z.astype(np.float64) - basis.mean
+    return (basis.mean + centred @ axes @ axes.T).astype(np.float32)
+
+
+def identity_figures(
+    fm: FaceModel,
+    faces: np.ndarray,
+    metric: IdentityMetric,
+    search_dims: tuple[int, ...] = (16,),
+    group: int = 100,
+) -> dict[str, Any]:
+    """Same-person share, mean distance and rank-1 among `group` for reconstructions of
+    `faces` (n, S, S, 3) uint8, in full and through each search dimension."""
+    originals = metric.descriptors(faces)  # (n, 128)
+    z = fm.encode(faces)  # (n, d)
+    out: dict[str, Any] = {"faces": len(faces)}
+    variants = [("full", z)] + [(f"subspace{k}", project(fm, z, k)) for k in search_dims]
+    for name, codes in variants:
+        recon = metric.descriptors(fm.decode(codes))  # (n, 128)
+        dist = distances(recon, originals)  # (n,)
+        out[name] = {
+            "same_person": round(float((dist < SAME_PERSON_DISTANCE).mean()), 4),
+            "mean_distance": round(float(dist.mean()), 4),
+            f"rank1_of_{group}": round(rank1_accuracy(recon, originals, group), 4),
+        }
+    return out
+
+
+def prior_figures(fm: FaceModel, n: int = 500, seed: int = 0, dim: int = 16) -> dict[str, float]:
+    """Face-detection rate of n samples from N(0, I), from the search space at uniform cube
+    points (the basis mean + principal axes, unit scale and encoded stds)."""
+    rng = np.random.default_rng(seed)
+    out = {"prior_normal": detection_rate(fm.decode(rng.standard_normal((n, fm.latent_dim))))}
+    basis = fm.latent_basis
+    if basis is not None:
+        k = min(dim, fm.latent_dim)
+        t = rng.standard_normal((n, k))  # (n, k)
+        axes = basis.axes[:, :k]  # (d, k)
+        out["search_space_unit"] = detection_rate(fm.decode(basis.mean + t @ axes.T))
+        out["search_space_stds"] = detection_rate(
+            fm.decode(basis.mean + (t * basis.stds[:k]) @ axes.T)
+        )
+    return {k: round(v, 4) for k, v in out.items()}
