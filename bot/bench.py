@@ -100,7 +100,7 @@ async def bench_bot(
     """Run the benchmark once and return its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
     from bot.config import load_config
-    from bot.fakeapi import FakeBotAPI, serve_http
+    from telegram_fake import FakeBotAPI, serve_http
     from bot.main import quiet_noisy_loggers
 
     quiet_noisy_loggers()

@@ -43,7 +43,7 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
     import storage
     from bot.app import build_application
     from bot.config import load_config
-    from bot.fakeapi import FakeBotAPI, FakeRequest
+    from telegram_fake import FakeBotAPI, FakeRequest
     from bot.main import quiet_noisy_loggers
 
     quiet_noisy_loggers()

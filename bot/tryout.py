@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.fakeapi import FakeBotAPI, ServerThread
+    from telegram_fake import FakeBotAPI, ServerThread
 
     api = FakeBotAPI(config.token)
     try:
@@ -77,7 +77,7 @@ def local_config(env_file: Path | None, db: Path | None) -> BotConfig:
     A real token, if one is set, is never used here: the emulator accepts only its own.
     """
     from bot.config import load_config
-    from bot.fakeapi.state import DEFAULT_TOKEN
+    from telegram_fake.world import DEFAULT_TOKEN
 
     environ = {**os.environ, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN}
     config = load_config(environ=environ, env_file=env_file)

@@ -14,8 +14,8 @@ from typing import Any
 from PIL import Image
 
 from bot.app import BotApplication, build_application
-from bot.fakeapi import FakeBotAPI, FakeRequest, Msg
-from bot.fakeapi.model import Chat, User
+from telegram_fake import FakeBotAPI, FakeRequest, Msg
+from telegram_fake.objects import FakeChat, FakeUser
 
 # Small search space: the real GP and EI, but cheap enough for a loaded 2-core box.
 TEST_SEARCH_DIM = 4
@@ -85,8 +85,8 @@ class Person:
 
     def __init__(self, api: FakeBotAPI, first_name: str = "Alice", language: str = "en") -> None:
         self.api = api
-        self.user: User = api.user(first_name=first_name, language_code=language)
-        self.chat: Chat = api.private_chat(self.user)
+        self.user: FakeUser = api.user(first_name=first_name, language_code=language)
+        self.chat: FakeChat = api.private_chat(self.user)
 
     async def say(
         self, text: str, n: int = 1, *, reply_to: int | None = None, timeout: float = WAIT

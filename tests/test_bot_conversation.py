@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import storage
-from bot.fakeapi import FakeBotAPI
+from telegram_fake import FakeBotAPI
 from bot.ratings import RatingScale
 from tests.botkit import WAIT, Person, album_of, bot_config, image_size, running_bot
 

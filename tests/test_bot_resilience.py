@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.fakeapi import FakeBotAPI, Injection
+from telegram_fake import FakeBotAPI, Injection
 from bot.texts import text
 from tests.botkit import Person, album_of, bot_config, running_bot
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.fakeapi import FakeBotAPI, ServerThread
+from telegram_fake import FakeBotAPI, ServerThread
 from bot.main import webhook_secret
 from tests.botkit import TEST_SEARCH_DIM, Person, album_of
 

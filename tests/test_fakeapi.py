@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fakeapi import FakeBotAPI, FakeRequest, Msg, fake_application_builder, polling
+from telegram_fake import FakeBotAPI, FakeRequest, Msg, fake_application_builder, polling
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMedia
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.fakeapi import FakeBotAPI, ServerThread, serve_http
+from telegram_fake import FakeBotAPI, ServerThread, serve_http
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -169,7 +169,7 @@ async def test_bot_subprocess_against_server_thread(api: FakeBotAPI) -> None:
 
 def test_module_entry_serves_get_me() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.fakeapi", "--port", "0", "--token", "42:secret"],
+        [sys.executable, "-m", "telegram_fake", "--port", "0", "--token", "42:secret"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -1,4 +1,4 @@
-"""`python -m bot.fakeapi.selfbench`: how many Bot API calls/s the fake itself serves.
+"""`python -m telegram_fake.selfbench`: how many Bot API calls/s the fake itself serves.
 
 The bot benchmark must measure the bot, not the emulator; this prints the fake's own ceiling
 for the calls a round makes (sendMessage, sendMediaGroup of 4 PNGs), through PTB's real
@@ -18,12 +18,12 @@ from typing import Any
 from PIL import Image
 from telegram import Bot, InputMediaPhoto
 
-from bot.fakeapi.api import FakeBotAPI
-from bot.fakeapi.http import serve_http
-from bot.fakeapi.request import FakeRequest
+from telegram_fake.api import FakeBotAPI
+from telegram_fake.http import serve_http
+from telegram_fake.request import FakeRequest
 
 
-def _png(seed: int, size: int) -> bytes:
+def _solid_png(seed: int, size: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (size, size), (seed * 37 % 256, 90, 160)).save(out, format="PNG")
     return out.getvalue()
@@ -42,8 +42,10 @@ async def _rate(n: int, concurrency: int, call: Callable[[int], Awaitable[Any]])
     return n / (time.perf_counter() - start)
 
 
-async def _measure(bot: Bot, chat_id: int, n: int, concurrency: int, size: int) -> dict[str, float]:
-    images = [_png(i, size) for i in range(4)]
+async def _measure_calls(
+    bot: Bot, chat_id: int, n: int, concurrency: int, size: int
+) -> dict[str, float]:
+    images = [_solid_png(i, size) for i in range(4)]
     messages = await _rate(n, concurrency, lambda i: bot.send_message(chat_id, f"message {i}"))
     albums = await _rate(
         max(1, n // 4),
@@ -62,19 +64,21 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     api = FakeBotAPI(keep_file_bytes=False)
     chat = api.private_chat(api.user())
     async with Bot(api.token, request=FakeRequest(api)) as bot:
-        results["in_process"] = await _measure(
+        results["in_process"] = await _measure_calls(
             bot, chat.id, args.calls, args.concurrency, args.size
         )
     async with serve_http(api) as url:
         bot = Bot(api.token, base_url=f"{url}/bot", base_file_url=f"{url}/file/bot")
         async with bot:
-            results["http"] = await _measure(bot, chat.id, args.calls, args.concurrency, args.size)
+            results["http"] = await _measure_calls(
+                bot, chat.id, args.calls, args.concurrency, args.size
+            )
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the fake's throughput (and write it as JSON with --json)."""
-    parser = argparse.ArgumentParser(prog="python -m bot.fakeapi.selfbench")
+    parser = argparse.ArgumentParser(prog="python -m telegram_fake.selfbench")
     parser.add_argument("--calls", type=int, default=400, help="sendMessage calls per transport")
     parser.add_argument("--concurrency", type=int, default=8, help="calls in flight")
     parser.add_argument("--size", type=int, default=256, help="album image side in pixels")

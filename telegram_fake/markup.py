@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from bot.fakeapi.errors import bad_request
+from telegram_fake.errors import bad_request
 
 Entity = dict[str, Any]
 

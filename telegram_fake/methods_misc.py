@@ -7,18 +7,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.fakeapi.errors import bad_request
-from bot.fakeapi.files import MAX_DOWNLOAD
-from bot.fakeapi.model import JSON
-from bot.fakeapi.params import Upload, as_bool, as_int, as_list, require
-from bot.fakeapi.registry import method
-from bot.fakeapi.state import BotState
+from telegram_fake.errors import bad_request
+from telegram_fake.files import MAX_DOWNLOAD
+from telegram_fake.objects import JSON
+from telegram_fake.params import Upload, as_bool, as_int, as_list, require
+from telegram_fake.registry import method
+from telegram_fake.world import World
 
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 @method("getMe")
-def get_me(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def get_me(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """getMe: the bot's own User with its capabilities."""
     return {
         **state.bot.to_dict(),
@@ -31,7 +31,7 @@ def get_me(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload
 
 
 @method("deleteWebhook")
-def delete_webhook(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def delete_webhook(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """deleteWebhook (drop_pending_updates clears the queue)."""
     state.webhook_url = ""
     if as_bool(params, "drop_pending_updates"):
@@ -40,7 +40,7 @@ def delete_webhook(state: BotState, params: dict[str, Any], uploads: Mapping[str
 
 
 @method("setWebhook")
-def set_webhook(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def set_webhook(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """setWebhook: stored only (the fake delivers by getUpdates); getUpdates then conflicts."""
     url = str(params.get("url") or "")
     if url and not url.startswith("https://"):
@@ -52,9 +52,7 @@ def set_webhook(state: BotState, params: dict[str, Any], uploads: Mapping[str, U
 
 
 @method("getWebhookInfo")
-def get_webhook_info(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
-) -> JSON:
+def get_webhook_info(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """getWebhookInfo."""
     return {
         "url": state.webhook_url,
@@ -74,7 +72,7 @@ def _scope_key(params: Mapping[str, Any]) -> tuple[str, str]:
 
 
 @method("setMyCommands")
-def set_my_commands(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def set_my_commands(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """setMyCommands per (scope, language_code)."""
     commands = as_list(params, "commands")
     if commands is None:
@@ -94,16 +92,14 @@ def set_my_commands(state: BotState, params: dict[str, Any], uploads: Mapping[st
 
 @method("getMyCommands")
 def get_my_commands(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> list[JSON]:
     """getMyCommands for exactly that scope and language (no fallback, as Telegram)."""
     return list(state.commands.get(_scope_key(params), []))
 
 
 @method("deleteMyCommands")
-def delete_my_commands(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
-) -> bool:
+def delete_my_commands(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """deleteMyCommands."""
     state.commands.pop(_scope_key(params), None)
     return True
@@ -113,14 +109,14 @@ def _profile_setter(field: str, limit: int) -> None:
     setter = "setMy" + field[0].upper() + field[1:]
     getter = "getMy" + field[0].upper() + field[1:]
 
-    def set_value(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+    def set_value(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
         value = str(params.get(field.replace("Description", "_description").lower()) or "")
         if len(value) > limit:
             raise bad_request(f"{field} is too long")
         state.bot_profile.setdefault(field, {})[str(params.get("language_code") or "")] = value
         return True
 
-    def get_value(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+    def get_value(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
         by_language = state.bot_profile.get(field, {})
         value = by_language.get(str(params.get("language_code") or ""), by_language.get("", ""))
         key = field.replace("Description", "_description").lower()
@@ -136,7 +132,7 @@ _profile_setter("shortDescription", 120)
 
 
 @method("getFile")
-def get_file(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def get_file(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """getFile: file_path for the download URL /file/bot<token>/<file_path>."""
     stored = state.files.get(str(require(params, "file_id")))
     if stored is None:
@@ -154,7 +150,7 @@ def get_file(state: BotState, params: dict[str, Any], uploads: Mapping[str, Uplo
 
 
 @method("getChat")
-def get_chat(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def get_chat_full_info(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """getChat: a ChatFullInfo with the fields PTB requires."""
     chat = state.target_chat(params.get("chat_id"))
     return {
@@ -172,7 +168,7 @@ def get_chat(state: BotState, params: dict[str, Any], uploads: Mapping[str, Uplo
 
 
 @method("getChatMember")
-def get_chat_member(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def get_chat_member(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """getChatMember: member/administrator/left for users the fake knows."""
     chat = state.target_chat(params.get("chat_id"))
     user_id = as_int(params, "user_id")
@@ -208,7 +204,7 @@ def _member(status: str, user: JSON) -> JSON:
 
 @method("getChatMemberCount")
 def get_chat_member_count(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> int:
     """getChatMemberCount (members plus the bot)."""
     chat = state.target_chat(params.get("chat_id"))
@@ -216,7 +212,7 @@ def get_chat_member_count(
 
 
 @method("leaveChat")
-def leave_chat(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def leave_chat(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """leaveChat: the bot leaves a group; later sends there are Forbidden."""
     chat = state.target_chat(params.get("chat_id"))
     if chat.type == "private":
@@ -226,12 +222,12 @@ def leave_chat(state: BotState, params: dict[str, Any], uploads: Mapping[str, Up
 
 
 @method("logOut")
-def log_out(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def log_out(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """logOut (no-op)."""
     return True
 
 
 @method("close")
-def close(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def close(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """close (no-op)."""
     return True

@@ -10,8 +10,8 @@ from typing import Any
 
 from PIL import Image
 
-from bot.fakeapi.errors import bad_request
-from bot.fakeapi.model import StoredFile
+from telegram_fake.errors import bad_request
+from telegram_fake.objects import StoredFile
 
 # file_id prefixes as real ids start (they encode the file type), for realism in logs.
 _PREFIX = {

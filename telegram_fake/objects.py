@@ -10,8 +10,8 @@ JSON = dict[str, Any]
 
 
 @dataclass
-class User:
-    """A Telegram user (or another bot) as the fake knows it."""
+class FakeUser:
+    """A Telegram user (or another bot) as the fake knows it (named apart from telegram.User)."""
 
     id: int
     first_name: str
@@ -31,14 +31,14 @@ class User:
 
 
 @dataclass
-class Chat:
+class FakeChat:
     """A private chat, basic group or supergroup with its messages and per-chat message ids."""
 
     id: int
     type: str  # "private" | "group" | "supergroup"
     title: str | None = None
-    user: User | None = None  # the other side of a private chat
-    members: dict[int, User] = field(default_factory=dict)
+    user: FakeUser | None = None  # the other side of a private chat
+    members: dict[int, FakeUser] = field(default_factory=dict)
     bot_admin: bool = False
     bot_removed: bool = False  # the bot was kicked / left the group
     migrated_to: int | None = None

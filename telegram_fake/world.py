@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bot.fakeapi.errors import bad_request, chat_migrated, forbidden
-from bot.fakeapi.files import FileStore
-from bot.fakeapi.model import JSON, Call, Chat, User
+from telegram_fake.errors import bad_request, chat_migrated, forbidden
+from telegram_fake.files import FileStore
+from telegram_fake.objects import JSON, Call, FakeChat, FakeUser
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly-fotorobot000000"
 # Update kinds Telegram sends when allowed_updates is empty or never set.
@@ -79,7 +79,7 @@ class ChangeWaiter:
                 await asyncio.wait_for(self.event.wait(), timeout)
 
 
-class BotState:
+class World:
     """Everything the fake server knows; every mutation happens under `self.lock`."""
 
     def __init__(
@@ -96,12 +96,12 @@ class BotState:
         if not bot_id.isdigit() or ":" not in token:
             raise ValueError("a bot token looks like 123456789:AA... (digits, colon, secret)")
         self.token = token
-        self.bot = User(int(bot_id), first_name, username=username, is_bot=True)
+        self.bot = FakeUser(int(bot_id), first_name, username=username, is_bot=True)
         self.privacy_mode = privacy_mode
         self.clock = clock
         self.lock = threading.RLock()
-        self.users: dict[int, User] = {}
-        self.chats: dict[int, Chat] = {}
+        self.users: dict[int, FakeUser] = {}
+        self.chats: dict[int, FakeChat] = {}
         self.blocked: set[int] = set()
         self.files = FileStore(keep_bytes=keep_file_bytes)
         self.updates: list[JSON] = []
@@ -134,15 +134,15 @@ class BotState:
         """Unix time as Telegram stamps messages."""
         return int(self.clock())
 
-    def chat_of(self, chat: Chat | int) -> Chat:
-        """A Chat from a Chat or its id (for the test-facing API; unknown ids are a test bug)."""
-        chat_id = chat.id if isinstance(chat, Chat) else int(chat)
+    def chat_of(self, chat: FakeChat | int) -> FakeChat:
+        """A chat from itself or its id (for the test-facing API; an unknown id is a test bug)."""
+        chat_id = chat.id if isinstance(chat, FakeChat) else int(chat)
         found = self.chats.get(chat_id)
         if found is None:
             raise KeyError(f"the fake has no chat {chat_id}")
         return found
 
-    def target_chat(self, chat_id: Any) -> Chat:
+    def target_chat(self, chat_id: Any) -> FakeChat:
         """The chat a bot method addresses, with Telegram's errors for the ones it cannot use."""
         if chat_id is None or chat_id == "":
             raise bad_request("chat_id is empty")
@@ -168,7 +168,7 @@ class BotState:
             )
         return chat
 
-    def stored_message(self, chat: Chat, message_id: Any, purpose: str) -> JSON:
+    def stored_message(self, chat: FakeChat, message_id: Any, purpose: str) -> JSON:
         """A message of the chat, or Telegram's "message to <purpose> not found"."""
         try:
             message = chat.messages.get(int(message_id))
@@ -197,8 +197,8 @@ class BotState:
 
     def new_message(
         self,
-        chat: Chat,
-        sender: User,
+        chat: FakeChat,
+        sender: FakeUser,
         content: JSON,
         reply_to: JSON | None = None,
     ) -> JSON:
@@ -225,7 +225,7 @@ class BotState:
         self.updates.append(update)
         return update
 
-    def bot_sees(self, chat: Chat, message: JSON) -> bool:
+    def bot_sees(self, chat: FakeChat, message: JSON) -> bool:
         """Whether Telegram would deliver a user's message to this bot (privacy mode)."""
         sender = message.get("from") or {}
         if sender.get("is_bot"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.fakeapi.errors import bad_request
-from bot.fakeapi.markup import check_inline_keyboard
-from bot.fakeapi.methods_send import caption_content, file_object, photo_sizes, text_content
-from bot.fakeapi.model import JSON, Chat
-from bot.fakeapi.params import Upload, as_list, require
-from bot.fakeapi.registry import method
-from bot.fakeapi.state import BotState
+from telegram_fake.errors import bad_request
+from telegram_fake.markup import check_inline_keyboard
+from telegram_fake.methods_send import caption_content, file_object, photo_sizes, text_content
+from telegram_fake.objects import JSON, FakeChat
+from telegram_fake.params import Upload, as_list, require
+from telegram_fake.registry import method
+from telegram_fake.world import World
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -20,7 +20,7 @@ NOT_MODIFIED = (
 _MEDIA_KEYS = ("photo", "animation", "document", "video", "audio", "voice")
 
 
-def _editable(state: BotState, params: Mapping[str, Any]) -> tuple[Chat, JSON]:
+def _editable(state: World, params: Mapping[str, Any]) -> tuple[FakeChat, JSON]:
     if params.get("inline_message_id"):
         raise bad_request("inline messages are not supported by the fake")
     chat = state.target_chat(params.get("chat_id"))
@@ -30,7 +30,7 @@ def _editable(state: BotState, params: Mapping[str, Any]) -> tuple[Chat, JSON]:
     return chat, message
 
 
-def _apply_edit(state: BotState, message: JSON, changes: JSON) -> JSON:
+def _apply_edit(state: World, message: JSON, changes: JSON) -> JSON:
     """Apply changes (None removes a field); refuse a no-op like Telegram."""
     if all(message.get(k) == v for k, v in changes.items()):
         raise bad_request(NOT_MODIFIED)
@@ -44,9 +44,7 @@ def _apply_edit(state: BotState, message: JSON, changes: JSON) -> JSON:
 
 
 @method("editMessageText")
-def edit_message_text(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
-) -> JSON:
+def edit_message_text(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """editMessageText; omitting reply_markup removes the inline keyboard, as on Telegram."""
     _chat, message = _editable(state, params)
     if "text" not in message:
@@ -62,7 +60,7 @@ def edit_message_text(
 
 @method("editMessageCaption")
 def edit_message_caption(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> JSON:
     """editMessageCaption of a media message."""
     _chat, message = _editable(state, params)
@@ -79,7 +77,7 @@ def edit_message_caption(
 
 @method("editMessageReplyMarkup")
 def edit_message_reply_markup(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> JSON:
     """editMessageReplyMarkup (no reply_markup: remove the keyboard)."""
     _chat, message = _editable(state, params)
@@ -88,9 +86,7 @@ def edit_message_reply_markup(
 
 
 @method("editMessageMedia")
-def edit_message_media(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
-) -> JSON:
+def edit_message_media(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """editMessageMedia: replace a media message's photo/animation/document (and caption)."""
     _chat, message = _editable(state, params)
     if not any(k in message for k in _MEDIA_KEYS):
@@ -114,7 +110,7 @@ def edit_message_media(
 
 
 @method("deleteMessage")
-def delete_message(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def delete_message(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """deleteMessage: own messages anywhere, others' only in private chats or as an admin."""
     chat = state.target_chat(params.get("chat_id"))
     message = state.stored_message(chat, require(params, "message_id"), "delete")
@@ -127,7 +123,7 @@ def delete_message(state: BotState, params: dict[str, Any], uploads: Mapping[str
 
 
 @method("deleteMessages")
-def delete_messages(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
+def delete_messages(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """deleteMessages: deletes those it can, silently skipping missing ones (as Telegram)."""
     chat = state.target_chat(params.get("chat_id"))
     for message_id in as_list(params, "message_ids") or []:
@@ -138,7 +134,7 @@ def delete_messages(state: BotState, params: dict[str, Any], uploads: Mapping[st
 
 @method("answerCallbackQuery")
 def answer_callback_query(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> bool:
     """answerCallbackQuery: each query can be answered once."""
     query_id = str(params.get("callback_query_id") or "")
@@ -155,7 +151,7 @@ def answer_callback_query(
 
 @method("setMessageReaction")
 def set_message_reaction(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> bool:
     """setMessageReaction: the bot's own reaction on a message (kept in `bot_reactions`)."""
     chat = state.target_chat(params.get("chat_id"))
@@ -171,7 +167,7 @@ def set_message_reaction(
 
 
 @method("stopPoll")
-def stop_poll(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def stop_poll(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """stopPoll: closes a poll the bot sent and returns it."""
     chat = state.target_chat(params.get("chat_id"))
     message = state.stored_message(chat, require(params, "message_id"), "stop")

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.fakeapi.errors import ApiError, too_many_requests
+from telegram_fake.errors import ApiError, too_many_requests
 
 # Methods that post messages, and how many messages one call posts.
 SENDING = frozenset(

@@ -10,14 +10,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.fakeapi import methods_edit, methods_misc, methods_send  # noqa: F401  (registration)
-from bot.fakeapi.errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_requests
-from bot.fakeapi.flood import FloodControl
-from bot.fakeapi.model import Call
-from bot.fakeapi.params import Upload, as_int, as_list, decode_params
-from bot.fakeapi.registry import METHODS
-from bot.fakeapi.state import DEFAULT_UPDATE_KINDS
-from bot.fakeapi.users import UserSide
+from telegram_fake import methods_edit, methods_misc, methods_send  # noqa: F401  (registration)
+from telegram_fake.errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_requests
+from telegram_fake.flood import FloodControl
+from telegram_fake.objects import Call
+from telegram_fake.params import Upload, as_int, as_list, decode_params
+from telegram_fake.registry import METHODS
+from telegram_fake.users import UserSide
+from telegram_fake.world import DEFAULT_UPDATE_KINDS
 
 _LOG = logging.getLogger(__name__)
 _BAD_GATEWAY = (

@@ -1,4 +1,4 @@
-"""`python -m bot.fakeapi`: serve the fake Bot API (and its chat page) for a local try-out."""
+"""`python -m telegram_fake`: serve the fake Bot API (and its chat page) for a local try-out."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from bot.fakeapi.api import FakeBotAPI
-from bot.fakeapi.http import serve_http
-from bot.fakeapi.state import DEFAULT_TOKEN
+from telegram_fake.api import FakeBotAPI
+from telegram_fake.http import serve_http
+from telegram_fake.world import DEFAULT_TOKEN
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of the fake server."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.fakeapi",
+        prog="python -m telegram_fake",
         description="Serve a fake Telegram Bot API on localhost for trying the bot without "
         "Telegram. Point the bot at it with TELEGRAM_API_BASE_URL.",
     )
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         FakeBotAPI(args.token)
     except ValueError as exc:
-        print(f"python -m bot.fakeapi: {exc}", file=sys.stderr)
+        print(f"python -m telegram_fake: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

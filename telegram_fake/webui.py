@@ -8,14 +8,14 @@ from typing import Any
 
 import tornado.web
 
-from bot.fakeapi.api import FakeBotAPI
-from bot.fakeapi.errors import ApiError
-from bot.fakeapi.model import Chat, User
+from telegram_fake.api import FakeBotAPI
+from telegram_fake.errors import ApiError
+from telegram_fake.objects import FakeChat, FakeUser
 
 UI_USER_ID = 10_001
 
 
-def _ui_chat(api: FakeBotAPI, language: str | None = None) -> tuple[User, Chat]:
+def _ui_chat(api: FakeBotAPI, language: str | None = None) -> tuple[FakeUser, FakeChat]:
     """The browser user (created on first use) and their private chat with the bot."""
     with api.lock:
         user = api.users.get(UI_USER_ID)
@@ -29,7 +29,7 @@ def _ui_chat(api: FakeBotAPI, language: str | None = None) -> tuple[User, Chat]:
 class _Page(tornado.web.RequestHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(resources.files("bot.fakeapi").joinpath("webui.html").read_text("utf-8"))
+        self.finish(resources.files("telegram_fake").joinpath("webui.html").read_text("utf-8"))
 
 
 class _Base(tornado.web.RequestHandler):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.fakeapi.errors import bad_request
+from telegram_fake.errors import bad_request
 
 # Fields whose value is a plain string even when it looks like JSON ("123", "true").
 STRING_KEYS = frozenset(

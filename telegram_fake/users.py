@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from bot.fakeapi.files import media_object
-from bot.fakeapi.markup import format_text
-from bot.fakeapi.model import JSON, Chat, Msg, User
-from bot.fakeapi.watch import Watching
+from telegram_fake.files import media_object
+from telegram_fake.markup import format_text
+from telegram_fake.objects import JSON, FakeChat, FakeUser, Msg
+from telegram_fake.watch import Watching
 
-ChatRef = Chat | int
+ChatRef = FakeChat | int
 
 
 class UserSide(Watching):
@@ -29,33 +29,33 @@ class UserSide(Watching):
         username: str | None = None,
         language_code: str | None = "en",
         is_bot: bool = False,
-    ) -> User:
+    ) -> FakeUser:
         """A new user (id auto-assigned when None); an existing id is updated and returned."""
         with self.lock:
             if id is None:
                 id = self._next_user_id
                 self._next_user_id += 1
-            user = User(id, first_name, last_name, username, language_code, is_bot)
+            user = FakeUser(id, first_name, last_name, username, language_code, is_bot)
             self.users[id] = user
             return user
 
-    def private_chat(self, user: User) -> Chat:
+    def private_chat(self, user: FakeUser) -> FakeChat:
         """The user's private chat with the bot (its id is the user's id)."""
         with self.lock:
             chat = self.chats.get(user.id)
             if chat is None:
-                chat = Chat(user.id, "private", user=user, members={user.id: user})
+                chat = FakeChat(user.id, "private", user=user, members={user.id: user})
                 self.chats[user.id] = chat
             return chat
 
     def group(
         self,
         title: str,
-        members: Sequence[User] = (),
+        members: Sequence[FakeUser] = (),
         *,
         supergroup: bool = False,
         bot_admin: bool = False,
-    ) -> Chat:
+    ) -> FakeChat:
         """A group (or supergroup) with these members; the bot is added (my_chat_member update)."""
         with self.lock:
             if supergroup:
@@ -64,7 +64,7 @@ class UserSide(Watching):
             else:
                 chat_id = -(self._next_group_id % 1_000_000_000_000)
                 self._next_group_id += 1
-            chat = Chat(
+            chat = FakeChat(
                 chat_id,
                 "supergroup" if supergroup else "group",
                 title=title,
@@ -86,7 +86,7 @@ class UserSide(Watching):
         self.notify()
         return chat
 
-    def join(self, chat: ChatRef, user: User) -> Msg:
+    def join(self, chat: ChatRef, user: FakeUser) -> Msg:
         """A user joins a group: a new_chat_members service message (seen even in privacy mode)."""
         with self.lock:
             target = self.chat_of(chat)
@@ -98,12 +98,12 @@ class UserSide(Watching):
         self.notify()
         return Msg(message)
 
-    def block(self, user: User) -> None:
+    def block(self, user: FakeUser) -> None:
         """The user blocks the bot: sends to their private chat get 403 Forbidden."""
         with self.lock:
             self.blocked.add(user.id)
 
-    def unblock(self, user: User) -> None:
+    def unblock(self, user: FakeUser) -> None:
         """The user unblocks the bot (also happens when they write to it again)."""
         with self.lock:
             self.blocked.discard(user.id)
@@ -113,7 +113,7 @@ class UserSide(Watching):
         with self.lock:
             self.chat_of(chat).bot_removed = True
 
-    def migrate(self, chat: ChatRef) -> Chat:
+    def migrate(self, chat: ChatRef) -> FakeChat:
         """A basic group becomes a supergroup: the old id answers 400 with migrate_to_chat_id."""
         with self.lock:
             old = self.chat_of(chat)
@@ -121,7 +121,7 @@ class UserSide(Watching):
                 raise ValueError("only a basic group can be upgraded to a supergroup")
             new_id = -self._next_supergroup_id
             self._next_supergroup_id += 1
-            new = Chat(
+            new = FakeChat(
                 new_id,
                 "supergroup",
                 title=old.title,
@@ -137,13 +137,15 @@ class UserSide(Watching):
         self.notify()
         return new
 
-    def _service(self, chat: Chat, actor: User, content: JSON) -> None:
+    def _service(self, chat: FakeChat, actor: FakeUser, content: JSON) -> None:
         message = self.new_message(chat, actor, content)
         self.push_update("message", message)
 
     # ---- what users do -------------------------------------------------------------------
 
-    def _user_message(self, chat: ChatRef, user: User, content: JSON, reply_to: int | None) -> Msg:
+    def _user_message(
+        self, chat: ChatRef, user: FakeUser, content: JSON, reply_to: int | None
+    ) -> Msg:
         with self.lock:
             target = self.chat_of(chat)
             if target.type == "private":
@@ -165,7 +167,7 @@ class UserSide(Watching):
         return Msg(message)
 
     def send_text(
-        self, chat: ChatRef, user: User, text: str, *, reply_to: int | None = None
+        self, chat: ChatRef, user: FakeUser, text: str, *, reply_to: int | None = None
     ) -> Msg:
         """A text message (commands get bot_command entities); returns the stored message."""
         plain, entities = format_text(text, None, None)
@@ -179,7 +181,7 @@ class UserSide(Watching):
     def send_photo(
         self,
         chat: ChatRef,
-        user: User,
+        user: FakeUser,
         image: bytes,
         *,
         caption: str | None = None,
@@ -191,7 +193,7 @@ class UserSide(Watching):
         return self._user_message(chat, user, {"photo": sizes, **_caption(caption)}, reply_to)
 
     def send_album(
-        self, chat: ChatRef, user: User, images: Sequence[bytes], *, caption: str | None = None
+        self, chat: ChatRef, user: FakeUser, images: Sequence[bytes], *, caption: str | None = None
     ) -> list[Msg]:
         """Several photos as one album: one message per photo sharing a media_group_id."""
         with self.lock:
@@ -207,7 +209,7 @@ class UserSide(Watching):
     def send_document(
         self,
         chat: ChatRef,
-        user: User,
+        user: FakeUser,
         data: bytes,
         *,
         file_name: str = "file.bin",
@@ -222,7 +224,7 @@ class UserSide(Watching):
         return self._user_message(chat, user, content, reply_to)
 
     def send_sticker(
-        self, chat: ChatRef, user: User, emoji: str = "👍", *, reply_to: int | None = None
+        self, chat: ChatRef, user: FakeUser, emoji: str = "👍", *, reply_to: int | None = None
     ) -> Msg:
         """A static sticker with its emoji."""
         with self.lock:
@@ -241,7 +243,7 @@ class UserSide(Watching):
     def send_voice(
         self,
         chat: ChatRef,
-        user: User,
+        user: FakeUser,
         duration: int = 2,
         *,
         data: bytes = b"OggS\x00fake-voice",
@@ -270,7 +272,9 @@ class UserSide(Watching):
         self.notify()
         return Msg(message)
 
-    def press_button(self, chat: ChatRef, user: User, message_id: int, callback_data: str) -> str:
+    def press_button(
+        self, chat: ChatRef, user: FakeUser, message_id: int, callback_data: str
+    ) -> str:
         """Press an inline button of a bot message; returns the callback query id."""
         with self.lock:
             target = self.chat_of(chat)
@@ -294,7 +298,9 @@ class UserSide(Watching):
         self.notify()
         return query_id
 
-    def react(self, chat: ChatRef, user: User, message_id: int, emoji: str | Sequence[str]) -> None:
+    def react(
+        self, chat: ChatRef, user: FakeUser, message_id: int, emoji: str | Sequence[str]
+    ) -> None:
         """A reaction (message_reaction update; Telegram sends it only if allowed_updates asks)."""
         emojis = [emoji] if isinstance(emoji, str) else list(emoji)
         with self.lock:
@@ -315,7 +321,7 @@ class UserSide(Watching):
         self.notify()
 
     def vote_poll(
-        self, chat: ChatRef, user: User, message_id: int, option_ids: Sequence[int]
+        self, chat: ChatRef, user: FakeUser, message_id: int, option_ids: Sequence[int]
     ) -> None:
         """A vote in a bot's poll: a poll update, and poll_answer when it is not anonymous."""
         with self.lock:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.fakeapi.errors import bad_request
-from bot.fakeapi.files import media_object
-from bot.fakeapi.markup import check_inline_keyboard, format_text, utf16_len
-from bot.fakeapi.model import JSON, Chat
-from bot.fakeapi.params import Upload, as_bool, as_int, as_list, input_file, require
-from bot.fakeapi.registry import method
-from bot.fakeapi.state import BotState
+from telegram_fake.errors import bad_request
+from telegram_fake.files import media_object
+from telegram_fake.markup import check_inline_keyboard, format_text, utf16_len
+from telegram_fake.objects import JSON, FakeChat
+from telegram_fake.params import Upload, as_bool, as_int, as_list, input_file, require
+from telegram_fake.registry import method
+from telegram_fake.world import World
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -32,7 +32,7 @@ CHAT_ACTIONS = frozenset(
 )
 
 
-def _reply_target(state: BotState, chat: Chat, params: Mapping[str, Any]) -> JSON | None:
+def _reply_target(state: World, chat: FakeChat, params: Mapping[str, Any]) -> JSON | None:
     """The message replied to (reply_parameters or the older reply_to_message_id)."""
     reply = params.get("reply_parameters")
     allow_missing = as_bool(params, "allow_sending_without_reply")
@@ -67,7 +67,7 @@ def caption_content(params: Mapping[str, Any], prefix: str = "") -> JSON:
     return content
 
 
-def _send(state: BotState, params: Mapping[str, Any], content: JSON) -> JSON:
+def _send(state: World, params: Mapping[str, Any], content: JSON) -> JSON:
     """Common tail of every send: target chat, reply, keyboard, store the message."""
     chat = state.target_chat(params.get("chat_id"))
     reply_to = _reply_target(state, chat, params)
@@ -96,15 +96,13 @@ def text_content(params: Mapping[str, Any]) -> JSON:
 
 
 @method("sendMessage")
-def send_message(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_message(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendMessage."""
     state.target_chat(params.get("chat_id"))  # chat errors come before text errors
     return _send(state, params, text_content(params))
 
 
-def photo_sizes(
-    state: BotState, value: Any, field: str, uploads: Mapping[str, Upload]
-) -> list[JSON]:
+def photo_sizes(state: World, value: Any, field: str, uploads: Mapping[str, Upload]) -> list[JSON]:
     """PhotoSize list for an uploaded photo or a reused photo file_id."""
     upload, file_id = input_file(value, field, uploads)
     if upload is not None:
@@ -119,7 +117,7 @@ def photo_sizes(
 
 
 def file_object(
-    state: BotState,
+    state: World,
     value: Any,
     field: str,
     kind: str,
@@ -139,7 +137,7 @@ def file_object(
         return media_object(stored)
     meta: dict[str, Any] = {"mime_type": upload.mime_type, "file_name": upload.filename}
     if kind in ("animation", "video"):
-        from bot.fakeapi.files import image_size
+        from telegram_fake.files import image_size
 
         info = image_size(upload.data)
         width, height = (info[0], info[1]) if info else (0, 0)
@@ -150,7 +148,7 @@ def file_object(
 
 
 @method("sendPhoto")
-def send_photo(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_photo(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendPhoto (upload or file_id)."""
     state.target_chat(params.get("chat_id"))
     content: JSON = {
@@ -163,7 +161,7 @@ def send_photo(state: BotState, params: dict[str, Any], uploads: Mapping[str, Up
 
 
 @method("sendAnimation")
-def send_animation(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_animation(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendAnimation: Telegram sets both `animation` and `document` on the message."""
     state.target_chat(params.get("chat_id"))
     obj = file_object(state, params.get("animation"), "animation", "animation", uploads, params)
@@ -172,7 +170,7 @@ def send_animation(state: BotState, params: dict[str, Any], uploads: Mapping[str
 
 
 @method("sendVideo")
-def send_video(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_video(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendVideo (MP4 is not decoded: width/height/duration come from the parameters)."""
     state.target_chat(params.get("chat_id"))
     obj = file_object(state, params.get("video"), "video", "video", uploads, params)
@@ -180,7 +178,7 @@ def send_video(state: BotState, params: dict[str, Any], uploads: Mapping[str, Up
 
 
 @method("sendDocument")
-def send_document(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_document(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendDocument."""
     state.target_chat(params.get("chat_id"))
     obj = file_object(state, params.get("document"), "document", "document", uploads, params)
@@ -188,7 +186,7 @@ def send_document(state: BotState, params: dict[str, Any], uploads: Mapping[str,
 
 
 @method("sendSticker")
-def send_sticker(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_sticker(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendSticker (an uploaded WEBP/PNG or a sticker file_id)."""
     state.target_chat(params.get("chat_id"))
     obj = file_object(state, params.get("sticker"), "sticker", "sticker", uploads, params)
@@ -202,7 +200,7 @@ def send_sticker(state: BotState, params: dict[str, Any], uploads: Mapping[str, 
 
 @method("sendMediaGroup")
 def send_media_group(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
+    state: World, params: dict[str, Any], uploads: Mapping[str, Upload]
 ) -> list[JSON]:
     """sendMediaGroup: each item its own message sharing one media_group_id."""
     chat = state.target_chat(params.get("chat_id"))
@@ -237,9 +235,7 @@ def send_media_group(
 
 
 @method("sendChatAction")
-def send_chat_action(
-    state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]
-) -> bool:
+def send_chat_action(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> bool:
     """sendChatAction: recorded in `chat_actions` for tests."""
     chat = state.target_chat(params.get("chat_id"))
     action = require(params, "action")
@@ -250,7 +246,7 @@ def send_chat_action(
 
 
 @method("sendPoll")
-def send_poll(state: BotState, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
+def send_poll(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
     """sendPoll (regular polls; options as InputPollOption objects or strings)."""
     state.target_chat(params.get("chat_id"))
     question = str(params.get("question") or "").strip()

@@ -12,10 +12,10 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.fakeapi.params import Upload
+from telegram_fake.params import Upload
 
 if TYPE_CHECKING:
-    from bot.fakeapi.api import FakeBotAPI
+    from telegram_fake.api import FakeBotAPI
 
 _FILE = re.compile(r"/file/bot([^/]+)/(.+)$")
 _METHOD = re.compile(r"/bot([^/]+)/([A-Za-z0-9_]+)/?$")

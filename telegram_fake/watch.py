@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.fakeapi.model import JSON, Chat, Msg
-from bot.fakeapi.state import BotState
+from telegram_fake.objects import JSON, FakeChat, Msg
+from telegram_fake.world import World
 
-ChatRef = Chat | int
+ChatRef = FakeChat | int
 
 
-class Watching(BotState):
+class Watching(World):
     """Read-only views of the fake's state and waits that wake on every change."""
 
     # ---- watching the bot ----------------------------------------------------------------

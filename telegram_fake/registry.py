@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.fakeapi.params import Upload
-    from bot.fakeapi.state import BotState
+    from telegram_fake.params import Upload
+    from telegram_fake.world import World
 
-Handler = Callable[["BotState", dict[str, Any], "Mapping[str, Upload]"], Any]
+Handler = Callable[["World", dict[str, Any], "Mapping[str, Upload]"], Any]
 METHODS: dict[str, Handler] = {}
 
 

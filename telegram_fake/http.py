@@ -13,8 +13,8 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
-from bot.fakeapi.api import FakeBotAPI
-from bot.fakeapi.params import Upload
+from telegram_fake.api import FakeBotAPI
+from telegram_fake.params import Upload
 
 _NOT_FOUND = b'{"ok":false,"error_code":404,"description":"Not Found"}'
 
@@ -111,7 +111,7 @@ async def serve_http(
     """Serve the fake over HTTP in the running loop; yields its base URL (http://host:port)."""
     extra: list[Any] = []
     if web_ui:
-        from bot.fakeapi.webui import routes as ui_routes
+        from telegram_fake.webui import routes as ui_routes
 
         extra = ui_routes(api)
     sockets = tornado.netutil.bind_sockets(port, host)
