@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from optimization.search import Search, fit_model, new_search, observe, propose
+from optimization.search import Search, fit_gp, new_search, observe, propose
 from optimization.settings import SearchSettings
 from optimization.space import LatentSpace
 
@@ -51,7 +51,7 @@ def round_latency(
             prev = propose(_search(settings, x[:-album], y[:-album], {}))
             s = _search(settings, x, y, prev.state)
             t0 = time.perf_counter()
-            fit_model(s)
+            fit_gp(s)
             t1 = time.perf_counter()
             p = propose(s)
             t2 = time.perf_counter()
