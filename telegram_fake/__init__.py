@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API for tests, benchmarks and local try-outs (see telegram_fake/README.md)."""
+"""A fake Telegram Bot API for tests, benchmarks and local try-outs (telegram_fake/README.md)."""
 
 from telegram_fake.api import FakeBotAPI, Injection
 from telegram_fake.errors import ApiError

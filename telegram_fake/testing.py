@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram.ext import Application
 
@@ -17,7 +17,14 @@ from telegram_fake.api import FakeBotAPI
 from telegram_fake.request import FakeRequest
 
 
-def fake_requests(api: FakeBotAPI, read_timeout: float | None = 5.0) -> dict[str, FakeRequest]:
+class FakeRequests(TypedDict):
+    """The two requests an Application needs, both on the fake (PTB polls with the second)."""
+
+    request: FakeRequest
+    get_updates_request: FakeRequest
+
+
+def fake_requests(api: FakeBotAPI, read_timeout: float | None = 5.0) -> FakeRequests:
     """Keyword arguments for a builder: `request=` and `get_updates_request=` on the fake."""
     return {
         "request": FakeRequest(api, read_timeout),

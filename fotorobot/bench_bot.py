@@ -99,16 +99,16 @@ async def bench_bot(
 ) -> BotBenchResult:
     """Run the benchmark once and return its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.config import load_config
-    from telegram_fake import FakeBotAPI, serve_http
-    from bot.main import quiet_noisy_loggers
+    from fotorobot.logs import quiet_noisy_loggers
+    from fotorobot.settings import load_settings
+    from telegram_fake import FakeBotAPI, polling, serve_http
 
     quiet_noisy_loggers()
 
     api = FakeBotAPI(keep_file_bytes=False)
     with tempfile.TemporaryDirectory(prefix="fotorobot-bench-") as tmp:
         async with serve_http(api) as url:
-            config = load_config(
+            settings = load_settings(
                 environ={
                     "TELEGRAM_BOT_TOKEN": api.token,
                     "TELEGRAM_API_BASE_URL": url,
@@ -117,17 +117,9 @@ async def bench_bot(
                 },
                 env_file=None,
             )
-            app = build_application(config, rate_limiter=rate_limiter)
-            await app.initialize()
-            if app.post_init is not None:
-                await app.post_init(app)
-            searched_dim = app.bot_data.require().engine.new_settings().dim
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0, timeout=10, allowed_updates=ALLOWED_UPDATES
-            )
-            try:
+            app = build_application(settings, rate_limiter=rate_limiter)
+            async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
+                searched_dim = app.bot_data.require().engine.new_settings().dim
                 timeout = 120.0 + 10.0 * users
                 # Warm-up: the first fit imports GPy and fills caches; not measured.
                 await _user(api, "Warmup", 1, np.random.default_rng(seed), timeout)
@@ -140,12 +132,6 @@ async def bench_bot(
                 wall = time.perf_counter() - t0
                 sends = sum(1 for c in api.calls if c.method.lower() != "getupdates")
                 sends -= calls_before
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                await app.shutdown()
-                if app.post_shutdown is not None:
-                    await app.post_shutdown(app)
     starts = [s for s, _ in results]
     latencies = [x for _, lat in results for x in lat]
     n_rounds = len(latencies)
@@ -156,7 +142,7 @@ async def bench_bot(
         users=users,
         rounds_per_user=rounds,
         search_dim=searched_dim,
-        album_size=int(config.album_size),
+        album_size=int(settings.album_size),
         rate_limiter=rate_limiter,
         rounds=n_rounds,
         wall_s=wall,

@@ -1,8 +1,10 @@
 """The `fotorobot` command line: one subcommand per job, each implemented in its own module.
 
-Modules are imported only when their subcommand runs, so `fotorobot db ...` never pays for
-torch and `fotorobot train` never imports Telegram. Every module named here exposes
-`add_arguments(parser)` and `run(args) -> int`.
+The only console entry point. Modules are imported only when their subcommand runs, so
+`fotorobot db ...` never pays for torch and `fotorobot train` never imports Telegram (DDP
+training is `torchrun --nproc_per_node=N -m fotorobot train ...`). Every module named here
+exposes `add_arguments(parser)` and `run(args) -> int`; commands that need settings read them
+with `fotorobot.settings.load_settings`.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from collections.abc import Sequence
 
 # (command path, module, help) — the module owns its flags and its behaviour.
 COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
-    (("run",), "bot.main", "run the Telegram bot (polling, or webhook with --webhook-url)"),
-    (("try",), "bot.tryout", "try the bot locally: fake Bot API + chat page, no token needed"),
+    (("run",), "fotorobot.run", "run the Telegram bot (polling, or webhook with --webhook-url)"),
+    (
+        ("try",),
+        "fotorobot.tryout",
+        "try the bot locally: fake Bot API + chat page, no token needed",
+    ),
     (("train",), "model.cli_train", "train the face VAE on synthetic faces or a photo folder"),
     (("sample",), "model.cli_sample", "write a grid of prior samples and reconstructions"),
     (("bench", "model"), "model.bench", "face model figures: faces/s, images/s, decode latency"),
-    (("bench", "search"), "bot.bench_search", "search quality and latency with simulated raters"),
-    (("bench", "bot"), "bot.bench", "drive simulated users through the fake Bot API"),
+    (
+        ("bench", "search"),
+        "fotorobot.bench_search",
+        "search quality and latency with simulated raters",
+    ),
+    (("bench", "bot"), "fotorobot.bench_bot", "drive simulated users through the fake Bot API"),
     (("bench", "storage"), "storage.bench", "storage figures: votes/s, history load, size"),
-    (("db", "backup"), "storage.cli", "online backup of the database to PATH"),
-    (("db", "export"), "storage.cli", "export one chat's data as JSON"),
+    (("db", "backup"), "fotorobot.db", "online backup of the database to PATH"),
+    (("db", "export"), "fotorobot.db", "export one chat's data as JSON"),
 ]
 
 
@@ -39,7 +49,7 @@ def _module_parser(module_name: str, command: tuple[str, ...]) -> argparse.Argum
 
 
 def _takes_command(module: object) -> bool:
-    """Modules serving several commands (storage.cli) receive the command path too."""
+    """Modules serving several commands (fotorobot.db) receive the command path too."""
     return bool(getattr(module, "MULTI_COMMAND", False))
 
 

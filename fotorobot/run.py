@@ -1,4 +1,4 @@
-"""`fotorobot run`: load the configuration, then serve Telegram by long polling or a webhook."""
+"""`fotorobot run`: load the settings, then serve Telegram by long polling or a webhook."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import logging
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from fotorobot.logs import redact, setup_logging
+from fotorobot.settings import add_env_file_argument, settings_for_command
+
 if TYPE_CHECKING:
-    from bot.config import BotConfig
+    from fotorobot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,7 @@ TELEGRAM_BOT_TOKEN again.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot run`."""
-    parser.add_argument(
-        "--env-file", type=Path, default=Path(".env"), help="optional KEY=VALUE file (.env)"
-    )
+    add_env_file_argument(parser)
     parser.add_argument(
         "--webhook-url",
         default=None,
@@ -56,25 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def quiet_noisy_loggers() -> None:
-    """GPy's paramz warns on every hyperparameter fit (a Logistic prior's log-Jacobian): noise."""
-    logging.getLogger("paramz").setLevel(logging.ERROR)
-    logging.getLogger("GP").setLevel(logging.ERROR)
-
-
-def setup_logging(level: str, token: str) -> None:
-    """Plain logging to stderr; the token is masked everywhere and httpx URLs stay quiet."""
-    from bot.config import install_log_redaction
-
-    logging.basicConfig(
-        level=getattr(logging, level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    install_log_redaction([token])  # also quiets httpx, which logs URLs holding the token
-    quiet_noisy_loggers()
-
-
 def webhook_secret(token: str) -> str:
     """The X-Telegram-Bot-Api-Secret-Token for the webhook: derived from the token, so it is
     stable across restarts (Telegram keeps the one given to setWebhook) and never logged."""
@@ -83,33 +64,27 @@ def webhook_secret(token: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bot until interrupted; exit code 2 when it is not configured."""
-    from bot.config import load_config
-
-    try:
-        config = load_config(env_file=args.env_file)
-    except ValueError as exc:
-        print(f"fotorobot: bad configuration: {exc}", file=sys.stderr)
+    settings = settings_for_command(args.env_file)
+    if settings is None:
         return 2
-    if not config.token:
+    if not settings.token:
         print(BOTFATHER_HINT, file=sys.stderr)
         return 2
     if args.webhook_url and urlsplit(args.webhook_url).scheme != "https":
         print("fotorobot: --webhook-url must be a public https:// URL", file=sys.stderr)
         return 2
-    setup_logging(args.log_level, config.token)
+    setup_logging(args.log_level, [settings.token.reveal()])
 
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.config import redact
-
     try:
-        serve(config, args)
+        serve(settings, args)
     except InvalidToken:
         print(TOKEN_REFUSED, file=sys.stderr)
         return 2
     except NetworkError as exc:
         # Only start-up gets here: once running, PTB retries network errors itself.
-        where = config.api_base_url
+        where = settings.api_base_url
         print(
             f"fotorobot: cannot reach the Bot API at {where}: {redact(str(exc))}", file=sys.stderr
         )
@@ -117,18 +92,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(config: BotConfig, args: argparse.Namespace) -> None:
+def serve(settings: Settings, args: argparse.Namespace) -> None:
     """Build the application and run it by webhook (if a URL is set) or long polling."""
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.config import install_log_redaction
+    from fotorobot.logs import install_log_redaction
 
-    app = build_application(config)
-    webhook_url = args.webhook_url or config.webhook_url
+    app = build_application(settings)
+    webhook_url = args.webhook_url or settings.webhook_url
     if webhook_url:
         # Serve the public URL's path (a reverse proxy terminates TLS in front of us); the
         # secret header, told only to Telegram by setWebhook, keeps forged updates out.
         path = urlsplit(webhook_url).path.strip("/")
-        secret = webhook_secret(config.token)
+        secret = webhook_secret(settings.token.reveal())
         install_log_redaction([secret])  # PTB logs setWebhook's parameters at DEBUG
         log.info("serving a webhook on %s:%s/%s", args.listen, args.port, path)
         app.run_webhook(
@@ -141,5 +116,5 @@ def serve(config: BotConfig, args: argparse.Namespace) -> None:
             drop_pending_updates=False,
         )
     else:
-        log.info("polling %s", config.api_base_url)
+        log.info("polling %s", settings.api_base_url)
         app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)

@@ -1,6 +1,6 @@
 """A scripted conversation with the real bot on the fake Bot API; saves what the user saw.
 
-`python -m bot.demo docs/img` writes the pictures of docs/bot.md: the first and the last
+`python -m fotorobot.demo docs/img` writes the pictures of docs/bot.md: the first and the last
 album (as strips of the four photos the bot sent), /best, /history and /morph, and prints
 the transcript. A simulated user rates every face by its distance to a hidden target
 face, the way a person compares with the face in mind.
@@ -40,29 +40,22 @@ def target_rating(points: np.ndarray, target: np.ndarray, high: int = 10) -> lis
 
 async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> list[str]:
     """Run the conversation, save the pictures into out_dir, return the transcript lines."""
-    import storage
     from bot.app import build_application
-    from bot.config import load_config
-    from telegram_fake import FakeBotAPI, FakeRequest
-    from bot.main import quiet_noisy_loggers
+    from fotorobot.logs import quiet_noisy_loggers
+    from fotorobot.settings import load_settings
+    from telegram_fake import FakeBotAPI, fake_requests, polling
 
     quiet_noisy_loggers()
     out_dir.mkdir(parents=True, exist_ok=True)
     api = FakeBotAPI()
     transcript: list[str] = []
     with tempfile.TemporaryDirectory(prefix="fotorobot-demo-") as tmp:
-        config = load_config(
+        settings = load_settings(
             environ={"TELEGRAM_BOT_TOKEN": api.token, "FOTOROBOT_DATA_DIR": tmp}, env_file=None
         )
-        app: Any = build_application(
-            config, request=FakeRequest(api), get_updates_request=FakeRequest(api)
-        )
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            deps = app.bot_data.require()
+        app = build_application(settings, **fake_requests(api))
+        async with polling(app, timeout=1):
+            engine = app.bot_data.require().engine
             rng = np.random.default_rng(seed)
             target: list[np.ndarray] = []  # the face "in mind": a point of the search cube
             user = api.user(first_name="Alice")
@@ -78,7 +71,7 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
                 return got
 
             async def ratings() -> str:
-                round_ = await storage.open_round(deps.conn, chat.id)
+                round_ = await engine.open_round(chat.id)
                 assert round_ is not None
                 points = np.stack([f.point for f in round_.faces])  # (4, dim)
                 if not target:
@@ -103,17 +96,12 @@ async def scripted_session(out_dir: Path, rounds: int = 8, seed: int = 3) -> lis
                 (out_dir / name).write_bytes(api.file_bytes(message.file_id))
             (message,) = await say("/morph", 1)
             (out_dir / "bot_morph.gif").write_bytes(api.file_bytes(message.file_id))
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
     return transcript
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: python -m bot.demo OUT_DIR [--rounds N]."""
-    parser = argparse.ArgumentParser(prog="python -m bot.demo")
+    """Command line: python -m fotorobot.demo OUT_DIR [--rounds N]."""
+    parser = argparse.ArgumentParser(prog="python -m fotorobot.demo")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args(argv)

@@ -1,4 +1,8 @@
-"""`fotorobot db backup PATH` and `fotorobot db export CHAT_ID`: the database from the shell."""
+"""`fotorobot db backup PATH` and `fotorobot db export CHAT_ID`: the database from the shell.
+
+The database is the one `fotorobot run` uses: `--db`, else the settings' `db_path`
+(FOTOROBOT_DB, else $FOTOROBOT_DATA_DIR/fotorobot.sqlite3, from the environment or `.env`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,8 @@ import pathlib
 import sqlite3
 import sys
 
-from storage.db import connect, default_db_path
-from storage.errors import StorageError
-from storage.export import backup_file, export_chat
+from fotorobot.settings import add_env_file_argument, settings_for_command
+from storage import StorageError, backup_file, connect, export_chat
 
 MULTI_COMMAND = True
 
@@ -22,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: tuple[str, ...]) -> 
         "--db",
         type=pathlib.Path,
         default=None,
-        help="database file (default: $FOTOROBOT_DB or ./data/fotorobot.sqlite3)",
+        help="database file (default: $FOTOROBOT_DB, else $FOTOROBOT_DATA_DIR/fotorobot.sqlite3)",
     )
+    add_env_file_argument(parser)
     if command[-1] == "backup":
         parser.add_argument("path", type=pathlib.Path, help="where to write the backup copy")
     else:
@@ -35,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: tuple[str, ...]) -> 
 
 def run(args: argparse.Namespace, command: tuple[str, ...]) -> int:
     """Run `db backup` or `db export`; 0 on success, 1 with a message on stderr otherwise."""
-    db = args.db if args.db is not None else default_db_path()
+    db = args.db
+    if db is None:
+        settings = settings_for_command(args.env_file)
+        if settings is None:
+            return 2
+        db = settings.db_path
     if not db.is_file():
         print(f"fotorobot: no database at {db}", file=sys.stderr)
         return 1
