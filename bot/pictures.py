@@ -1,21 +1,21 @@
 """Pictures of a whole search: the best face, the history grid and the morph animation.
 
-Each function loads the session's history, then does every CPU step (GP fit for the noisy
-incumbent, decoding, PNG/GIF encoding) in the engine's executor.
+Pure CPU functions of a session's history (GP fit for the noisy incumbent, decoding, PNG/GIF
+encoding): `bot.engine.Engine` loads the history and runs them in its executor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-import storage
+from bot import render
+from bot.outcomes import BestFacePicture
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
     from model import FaceModel
+    from storage import History
 
 # A history grid shows at most this many faces (the latest ones): one readable image.
 MAX_HISTORY_FACES = 160
@@ -23,17 +23,7 @@ MAX_HISTORY_FACES = 160
 MORPH_FRAMES = 16
 
 
-@dataclass(frozen=True)
-class BestFace:
-    """The best face so far: its picture, mean raw rating, round and album position."""
-
-    image: bytes
-    rating: float | None
-    round: int
-    position: int
-
-
-def mean_ratings(history: storage.History) -> np.ndarray:
+def mean_ratings(history: History) -> np.ndarray:
     """Mean raw rating per face of a history; NaN where nobody rated it."""
     n = len(history)
     sums = np.zeros(n)
@@ -47,7 +37,7 @@ def mean_ratings(history: storage.History) -> np.ndarray:
     return out
 
 
-def best_history_index(settings: dict[str, object], history: storage.History) -> int | None:
+def best_history_index(settings: dict[str, object], history: History) -> int | None:
     """Index of the best face (GP posterior-mean argmax over rated faces; CPU)."""
     from optimization import SearchSettings, aggregate_votes, best_index, new_search, observe
 
@@ -57,11 +47,10 @@ def best_history_index(settings: dict[str, object], history: storage.History) ->
     return best_index(search)
 
 
-def _best_face(
-    model: FaceModel, settings: dict[str, object], history: storage.History
-) -> BestFace | None:
-    from bot import render
-
+def best_face_picture(
+    model: FaceModel, settings: dict[str, object], history: History
+) -> BestFacePicture | None:
+    """The best face, large, with its mean rating, round and position; None if none is rated."""
     index = best_history_index(settings, history)
     if index is None:
         return None
@@ -69,21 +58,10 @@ def _best_face(
     ratings = mean_ratings(history)
     rating = None if np.isnan(ratings[index]) else float(ratings[index])
     image = render.large_face(face)
-    return BestFace(image, rating, int(history.rounds[index]), int(history.positions[index]))
+    return BestFacePicture(image, rating, int(history.rounds[index]), int(history.positions[index]))
 
 
-async def best_face(engine: Engine, session: storage.SearchSession) -> BestFace | None:
-    """The best face of a session, large; None before anything was rated."""
-    history = await storage.session_history(engine.conn, session.id)
-    if not history.votes:
-        return None
-    result: BestFace | None = await engine.run_cpu(
-        _best_face, engine.model, session.settings, history
-    )
-    return result
-
-
-def history_labels(history: storage.History, ratings: np.ndarray) -> list[str]:
+def history_labels(history: History, ratings: np.ndarray) -> list[str]:
     """One label per face: round, position and mean rating (or a dash)."""
     labels = []
     for i in range(len(history)):
@@ -92,24 +70,14 @@ def history_labels(history: storage.History, ratings: np.ndarray) -> list[str]:
     return labels
 
 
-def _history_grid(model: FaceModel, history: storage.History) -> bytes:
-    from bot import render
-
+def history_picture(model: FaceModel, history: History) -> bytes:
+    """One grid image of the latest MAX_HISTORY_FACES faces, each labelled with its rating."""
     ratings = mean_ratings(history)
     labels = history_labels(history, ratings)
     start = max(0, len(history) - MAX_HISTORY_FACES)
     faces = model.decode(history.latents[start:])  # (n, S, S, 3) uint8
     columns = max(1, min(8, len(history) - start))
     return render.history_grid(faces, labels[start:], columns=columns)
-
-
-async def history_image(engine: Engine, session: storage.SearchSession) -> bytes | None:
-    """One grid image of every face shown in the session with its rating (None: no faces)."""
-    history = await storage.session_history(engine.conn, session.id)
-    if len(history) == 0:
-        return None
-    grid: bytes = await engine.run_cpu(_history_grid, engine.model, history)
-    return grid
 
 
 def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
@@ -124,9 +92,7 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     return (np.sin((1 - t) * omega) / s * a + np.sin(t * omega) / s * b).astype(np.float32)
 
 
-def morph_endpoints(
-    settings: dict[str, object], history: storage.History
-) -> tuple[int, int] | None:
+def morph_endpoints(settings: dict[str, object], history: History) -> tuple[int, int] | None:
     """(best face of the first album, best face overall) as history indices, or None."""
     ratings = mean_ratings(history)
     first_round = int(history.rounds.min())
@@ -141,9 +107,8 @@ def morph_endpoints(
     return start, end
 
 
-def _morph(model: FaceModel, settings: dict[str, object], history: storage.History) -> bytes | None:
-    from bot import render
-
+def morph_picture(model: FaceModel, settings: dict[str, object], history: History) -> bytes | None:
+    """GIF from the first album's best face to the best face so far (None: nothing rated)."""
     ends = morph_endpoints(settings, history)
     if ends is None:
         return None
@@ -151,12 +116,3 @@ def _morph(model: FaceModel, settings: dict[str, object], history: storage.Histo
     path = slerp(history.latents[start], history.latents[end], MORPH_FRAMES)  # (f, d)
     frames = model.decode(path)  # (f, S, S, 3) uint8
     return render.morph_animation(frames)
-
-
-async def morph_animation(engine: Engine, session: storage.SearchSession) -> bytes | None:
-    """GIF from the first album's best face to the best face so far (None: nothing rated)."""
-    history = await storage.session_history(engine.conn, session.id)
-    if not history.votes:
-        return None
-    gif: bytes | None = await engine.run_cpu(_morph, engine.model, session.settings, history)
-    return gif
