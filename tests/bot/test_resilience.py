@@ -7,20 +7,19 @@ from pathlib import Path
 import pytest
 
 import storage
-from telegram_fake import FakeBotAPI, Injection
 from bot.texts import text
-from tests.botkit import Person, album_of, bot_config, running_bot
+from telegram_fake import FakeBotAPI, Injection
+from tests.botkit import Person, album_of, bot_settings, chat_lock, running_bot
 
 pytestmark = pytest.mark.slow
 
 
 async def test_a_busy_chat_never_blocks_another_and_keeps_its_order(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        deps = app.bot_data.require()
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
         alice, bob = Person(api, "Alice"), Person(api, "Bob")
         await alice.start()
-        lock = deps.locks.get(alice.chat.id)
+        lock = chat_lock(app, alice.chat.id)
         await lock.acquire()  # Alice's chat is busy, as if a long round were running
         try:
             partial = api.send_text(alice.chat, alice.user, "#1 8")
@@ -40,11 +39,10 @@ async def test_a_busy_chat_never_blocks_another_and_keeps_its_order(tmp_path: Pa
 
 async def test_a_flood_from_one_chat_never_takes_the_slots_of_others(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    config = bot_config(tmp_path, api.token)
-    async with running_bot(api, config, concurrent_updates=2) as app:
-        deps = app.bot_data.require()
+    settings = bot_settings(tmp_path, api.token)
+    async with running_bot(api, settings, concurrent_updates=2) as app:
         alice, bob = Person(api, "Alice"), Person(api, "Bob")
-        lock = deps.locks.get(alice.chat.id)
+        lock = chat_lock(app, alice.chat.id)
         await lock.acquire()
         try:
             flood = [api.send_text(alice.chat, alice.user, "/help") for _ in range(6)]
@@ -60,8 +58,8 @@ async def test_editing_a_rating_after_its_album_closed_is_answered_gently(
     tmp_path: Path,
 ) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = Person(api)
         await alice.start()
         sent = api.send_text(alice.chat, alice.user, "8 3 5 6")
@@ -75,8 +73,8 @@ async def test_editing_a_rating_after_its_album_closed_is_answered_gently(
 
 async def test_user_blocking_the_bot_marks_the_chat_inactive(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = Person(api)
         await alice.start()
         with api.lock:
@@ -102,8 +100,8 @@ async def test_user_blocking_the_bot_marks_the_chat_inactive(tmp_path: Path) -> 
 
 async def test_group_upgraded_to_supergroup_keeps_its_search(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = api.user(first_name="Alice")
         group = api.group("Friends", [alice])
         start = api.send_text(group, alice, "/start")
@@ -123,7 +121,7 @@ async def test_group_upgraded_to_supergroup_keeps_its_search(tmp_path: Path) -> 
 
 async def test_a_failure_gets_a_short_apology_never_a_traceback(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api)
         injection = api.fail_next("sendMessage", code=400, description="Bad Request: boom")
         (apology,) = await alice.say("/help")
@@ -136,7 +134,7 @@ async def test_a_failure_gets_a_short_apology_never_a_traceback(tmp_path: Path) 
 
 async def test_the_apology_speaks_the_configured_default_language(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token, default_language="ru")):
+    async with running_bot(api, bot_settings(tmp_path, api.token, default_language="ru")):
         hans = Person(api, "Hans", language="de")  # no catalogue: the default applies
         api.fail_next("sendMessage", code=400, description="Bad Request: boom")
         (apology,) = await hans.say("/help")
@@ -145,7 +143,7 @@ async def test_the_apology_speaks_the_configured_default_language(tmp_path: Path
 
 async def test_messages_from_other_bots_are_ignored(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api)
         await alice.start()
         robot = api.user(first_name="Spam", is_bot=True)
@@ -169,7 +167,7 @@ async def test_messages_from_other_bots_are_ignored(tmp_path: Path) -> None:
 
 async def test_a_failed_album_send_is_recovered_by_the_next_message(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api)
         await alice.start()
         api.fail_next("sendMediaGroup", code=400, description="Bad Request: network hiccup")
@@ -185,8 +183,8 @@ async def test_a_send_refused_with_chat_migrated_moves_the_search_and_retries(
     tmp_path: Path,
 ) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = api.user(first_name="Alice")
         group = api.group("Friends", [alice])
         start = api.send_text(group, alice, "/start")

@@ -48,7 +48,7 @@ def run_writer_and_kill(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=pathlib.Path(__file__).resolve().parents[1],
+        cwd=pathlib.Path(__file__).resolve().parents[2],
     )
     assert proc.stdout is not None
     acked: list[int] = []

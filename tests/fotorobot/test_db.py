@@ -1,16 +1,19 @@
-"""`fotorobot db backup`, `fotorobot db export` and `fotorobot bench storage` end to end."""
+"""`fotorobot db backup` and `fotorobot db export` end to end, on the database `run` uses."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import storage as st
-from bot.cli import main
+from fotorobot.cli import main
 
 CHAT = -77
 
@@ -79,13 +82,26 @@ def test_cli_errors_are_friendly(
     assert "not in" in capsys.readouterr().err
 
 
-def test_bench_storage_writes_figures(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "bench.json"
-    args = ["--votes", "8", "--faces", "8", "--repeats", "2", "--size-faces", "100"]
-    assert main(["bench", "storage", *args, "--dir", str(tmp_path), "--json", str(out)]) == 0
-    figures = json.loads(out.read_text(encoding="utf-8"))
-    assert figures["history_faces"] == 8 and figures["history_votes"] == 24
-    assert figures["single_votes_per_s_full"] > 0 and figures["bytes_per_1000_faces_no_votes"] > 0
-    assert "history_load_ms_median" in capsys.readouterr().out
+def test_backup_finds_the_data_dir_database_from_any_directory(tmp_path: pathlib.Path) -> None:
+    """The bug this guards: with FOTOROBOT_DATA_DIR set (as the Docker image and the compose
+    file do) `fotorobot run` wrote $FOTOROBOT_DATA_DIR/fotorobot.sqlite3, while `fotorobot db
+    backup` run from another directory looked for ./data/fotorobot.sqlite3 and failed."""
+    data_dir = tmp_path / "srv" / "data"
+    original = asyncio.run(_make_db(data_dir / "fotorobot.sqlite3"))
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOTOROBOT_", "TELEGRAM_"))}
+    env["FOTOROBOT_DATA_DIR"] = str(data_dir)
+    script = pathlib.Path(sys.executable).with_name("fotorobot")  # the console script itself
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "fotorobot"]
+    proc = subprocess.run(
+        [*command, "db", "backup", "copy.sqlite3"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert str(data_dir / "fotorobot.sqlite3") in proc.stdout
+    assert asyncio.run(_export(elsewhere / "copy.sqlite3")) == original

@@ -11,7 +11,7 @@ from model.checkpoint import load_checkpoint
 from model.face_model import FaceModel
 from model.train import weights_digest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_two_process_ddp_run_ends_with_identical_weights(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_two_process_ddp_run_ends_with_identical_weights(tmp_path: Path) -> None
         "--standalone",
         "--nproc_per_node=2",
         "-m",
-        "bot.cli",
+        "fotorobot",
         "train",
         "--data",
         "synthetic:40",

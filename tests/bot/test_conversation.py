@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 import storage
-from telegram_fake import FakeBotAPI
 from bot.ratings import RatingScale
-from tests.botkit import WAIT, Person, album_of, bot_config, image_size, running_bot
+from telegram_fake import FakeBotAPI
+from tests.botkit import WAIT, Person, album_of, bot_settings, image_size, running_bot
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def bomb_png() -> bytes:
 
 async def test_start_sends_greeting_album_and_prompt(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api, "Alice")
         greeting, *rest = await alice.start()
         assert greeting.kind == "text" and "Alice" in (greeting.text or "")
@@ -50,7 +50,7 @@ async def test_bad_input_gets_friendly_answers_and_never_breaks_the_round(
     tmp_path: Path,
 ) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api)
         await alice.start()
         (unreadable,) = await alice.say("what a lovely day")
@@ -105,8 +105,8 @@ async def test_bad_input_gets_friendly_answers_and_never_breaks_the_round(
 
 async def test_ratings_replies_edits_and_next_album(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = Person(api)
         first, prompt = album_of((await alice.start())[1:])
         (progress,) = await alice.say("9", reply_to=first[2].message_id)
@@ -139,7 +139,7 @@ async def test_ratings_replies_edits_and_next_album(tmp_path: Path) -> None:
 
 async def test_best_history_morph_undo_and_next_button(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api)
         (nothing,) = await alice.say("/best")
         assert "Nothing is rated" in (nothing.text or "")
@@ -175,8 +175,8 @@ async def test_best_history_morph_undo_and_next_button(tmp_path: Path) -> None:
 
 async def test_photo_upload_goes_into_the_next_album(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = Person(api)
         first, _ = album_of((await alice.start())[1:])
         face = api.file_bytes(first[1].file_id or "")
@@ -198,7 +198,7 @@ async def test_photo_upload_goes_into_the_next_album(tmp_path: Path) -> None:
 
 async def test_language_switch(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         boris = Person(api, "Boris", language="ru")
         greeting = (await boris.start())[0]
         assert "Привет" in (greeting.text or "")
@@ -210,20 +210,20 @@ async def test_language_switch(tmp_path: Path) -> None:
 
 async def test_restart_mid_round_continues_the_same_search(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    config = bot_config(tmp_path, api.token)
+    settings = bot_settings(tmp_path, api.token)
     alice = Person(api)
-    async with running_bot(api, config) as app:
+    async with running_bot(api, settings) as app:
         first, _ = album_of((await alice.start())[1:])
         await alice.say("#1 8")
         upload = api.send_photo(alice.chat, alice.user, api.file_bytes(first[3].file_id or ""))
         await alice.answers_after(upload)  # queued for the next album
-        conn = app.bot_data.require().conn
+        conn = app.bot_data.require().engine.conn
         before = await storage.open_session(conn, alice.chat.id)
     assert before is not None
-    async with running_bot(api, config) as app:
+    async with running_bot(api, settings) as app:
         photos, _ = album_of(await alice.rate_all("#2 3 #3 5 #4 6"))
         assert len(photos) == 4
-        conn = app.bot_data.require().conn
+        conn = app.bot_data.require().engine.conn
         after = await storage.open_session(conn, alice.chat.id)
         assert after is not None and after.id == before.id
         history = await storage.session_history(conn, after.id)
@@ -234,8 +234,8 @@ async def test_restart_mid_round_continues_the_same_search(tmp_path: Path) -> No
 
 async def test_forbidden_marks_the_chat_inactive(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)) as app:
-        conn = app.bot_data.require().conn
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        conn = app.bot_data.require().engine.conn
         alice = Person(api)
         await alice.start()
         injection = api.fail_next("sendMessage", code=403, chat=alice.chat)
@@ -253,7 +253,7 @@ async def test_forbidden_marks_the_chat_inactive(tmp_path: Path) -> None:
 
 async def test_rate_limited_message_is_delivered_after_retry(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = Person(api)
         injection = api.fail_next("sendMediaGroup", code=429, retry_after=1)
         messages = await alice.start()
@@ -265,7 +265,7 @@ async def test_rate_limited_message_is_delivered_after_retry(tmp_path: Path) -> 
 
 async def test_group_rates_by_replying_to_the_prompt(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = api.user(first_name="Alice")
         bob = api.user(first_name="Bob")
         group = api.group("Friends", [alice, bob])
@@ -280,7 +280,7 @@ async def test_group_rates_by_replying_to_the_prompt(tmp_path: Path) -> None:
 
 async def test_group_photos_count_only_as_replies_to_the_bot(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    async with running_bot(api, bot_config(tmp_path, api.token)):
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
         alice = api.user(first_name="Alice")
         bob = api.user(first_name="Bob")
         group = api.group("Friends", [alice, bob], bot_admin=True)  # the bot sees everything
@@ -297,8 +297,8 @@ async def test_group_photos_count_only_as_replies_to_the_bot(tmp_path: Path) -> 
 
 async def test_album_size_and_rating_scale_follow_the_settings(tmp_path: Path) -> None:
     api = FakeBotAPI()
-    config = bot_config(tmp_path, api.token, album_size=3, rating_scale=RatingScale(1, 5))
-    async with running_bot(api, config):
+    settings = bot_settings(tmp_path, api.token, album_size=3, rating_scale=RatingScale(1, 5))
+    async with running_bot(api, settings):
         alice = Person(api)
         photos, prompt = album_of((await alice.say("/start", 5))[1:])
         assert [m.caption for m in photos] == ["#1", "#2", "#3"]

@@ -53,7 +53,7 @@ def test_try_serves_a_chat_page_that_builds_faces_without_a_token(tmp_path: Path
     log = tmp_path / "try.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "try", "--port", "0"],
+            [sys.executable, "-m", "fotorobot", "try", "--port", "0"],
             cwd=tmp_path,
             env=env,
             stdout=out,

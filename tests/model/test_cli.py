@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.cli import main
+from fotorobot.cli import main
 from model.config import TrainConfig, VAEConfig
 from model.train import train
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fotorobot.run import webhook_secret
 from telegram_fake import FakeBotAPI, ServerThread
-from bot.main import webhook_secret
 from tests.botkit import TEST_SEARCH_DIM, Person, album_of
 
 pytestmark = pytest.mark.slow
 
-RUN = [sys.executable, "-m", "bot", "run"]
+RUN = [sys.executable, "-m", "fotorobot", "run"]
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:

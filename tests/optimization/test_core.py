@@ -20,7 +20,7 @@ from optimization import (
     propose,
 )
 from optimization.gp import Hyper, build_posterior
-from optimization.search import fit_model
+from optimization.search import fit_gp
 
 
 @dataclass
@@ -152,10 +152,10 @@ def test_numpy_posterior_matches_gpy() -> None:
     counts = rng.integers(1, 4, size=15).astype(float)
     h = Hyper(1.3, np.array([0.3, 0.5, 0.9]), 0.2)
     kern = GPy.kern.Matern52(3, variance=h.variance, lengthscale=h.lengthscale, ARD=True)
-    model = GPy.core.GP(x, y[:, None], kern, _count_weighted_gaussian(counts, h.noise))
+    gp = GPy.core.GP(x, y[:, None], kern, _count_weighted_gaussian(counts, h.noise))
     post = build_posterior(x, y, h.noise / counts, h)
     xs = rng.uniform(size=(7, 3))
-    m_gpy, v_gpy = model.predict_noiseless(xs)
+    m_gpy, v_gpy = gp.predict_noiseless(xs)
     mean, var = post.predict(xs)
     assert mean == pytest.approx(m_gpy[:, 0], abs=1e-6)
     assert var == pytest.approx(v_gpy[:, 0], abs=1e-6)
@@ -172,9 +172,9 @@ def test_more_votes_mean_smaller_posterior_variance() -> None:
     x = np.array([[0.2, 0.5], [0.8, 0.5], [0.5, 0.1], [0.5, 0.9]])
     y = np.array([1.0, 1.0, 0.0, 0.2])
     s = observe(new_search(SearchSettings(dim=2)), x, y, np.array([5, 1, 1, 1]))
-    model = fit_model(s)
-    assert model is not None and model.status == "ok"
-    _, var = model.posterior.predict(x[:2])
+    gp = fit_gp(s)
+    assert gp is not None and gp.status == "ok"
+    _, var = gp.posterior.predict(x[:2])
     assert var[0] < var[1]
 
 
@@ -186,9 +186,9 @@ def test_hyperparameters_are_bounded_and_warm_started() -> None:
     assert np.all((h.lengthscale >= 0.03 - 1e-9) & (h.lengthscale <= 10 + 1e-9))
     assert h.noise >= s.settings.noise_floor - 1e-12
     warm = type(s)(s.settings, s.points, s.scores, s.counts, p.state)
-    model = fit_model(warm, refit=False)
-    assert model is not None and model.status == "fixed"
-    assert model.posterior.hyper.variance == pytest.approx(h.variance)
+    gp = fit_gp(warm, refit=False)
+    assert gp is not None and gp.status == "fixed"
+    assert gp.posterior.hyper.variance == pytest.approx(h.variance)
 
 
 def test_failing_fit_falls_back_to_fixed_hyperparameters(monkeypatch) -> None:
