@@ -295,6 +295,33 @@ async def test_group_photos_count_only_as_replies_to_the_bot(tmp_path: Path) -> 
         assert "next album" in (queued.text or "")
 
 
+async def test_bare_group_messages_get_no_answer(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    async with running_bot(api, bot_settings(tmp_path, api.token)):
+        alice = api.user(first_name="Alice")
+        bob = api.user(first_name="Bob")
+        # An admin bot sees every message of the group, so silence is the bot's own choice.
+        group = api.group("Friends", [alice, bob], bot_admin=True)
+        await api.wait_idle(quiet=0.3, timeout=WAIT)
+        chatter = [
+            api.send_text(group, bob, "hello everyone"),  # no search yet
+            api.send_text(group, bob, "/weather"),  # another bot's command
+            api.send_sticker(group, bob),
+        ]
+        await api.wait_idle(quiet=0.3, timeout=WAIT)
+        assert api.pending_updates() == 0  # the bot received them all
+        assert api.bot_messages(group, after=chatter[0].message_id) == []
+        start = api.send_text(group, alice, "/start")
+        _, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
+        talk = api.send_text(group, bob, "nice faces lol")  # unreadable, and not to the bot
+        await api.wait_idle(quiet=0.3, timeout=WAIT)
+        assert api.bot_messages(group, after=talk.message_id) == []
+        # The same words in reply to the bot are meant for it: they get an answer.
+        asked = api.send_text(group, bob, "nice faces lol", reply_to=prompt.message_id)
+        (answer,) = await api.wait_for_messages(group, 1, after=asked.message_id)
+        assert "8 3 5 6" in (answer.text or "")
+
+
 async def test_album_size_and_rating_scale_follow_the_settings(tmp_path: Path) -> None:
     api = FakeBotAPI()
     settings = bot_settings(tmp_path, api.token, album_size=3, rating_scale=RatingScale(1, 5))
