@@ -7,6 +7,7 @@ optimization.benchmark; this module only parses flags, picks the targets and pri
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -51,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-latency", action="store_true", help="quality only")
 
 
+def missing_extras(strategies: tuple[str, ...], plot: bool) -> list[str]:
+    """Packages of the [bench] extra this run needs and this installation lacks."""
+    needed = (["cma"] if "cma" in strategies else []) + (["matplotlib"] if plot else [])
+    return [name for name in needed if importlib.util.find_spec(name) is None]
+
+
 def _targets(model: FaceModel, kind: str, n: int, seed: int) -> np.ndarray:
     """Target latents: encoded held-out synthetic faces (seeds far from training's) or prior."""
     if kind == "prior":
@@ -90,6 +97,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.targets < 1 or args.budget < 1:
         print("--targets and --budget must be positive", file=sys.stderr)
+        return 2
+    missing = missing_extras(names, plot=args.plot is not None)
+    if missing:
+        print(
+            f"fotorobot bench search needs {' and '.join(missing)}: pip install 'fotorobot[bench]'",
+            file=sys.stderr,
+        )
         return 2
     from model import FaceModel, default_model_path
     from model.checkpoint import CheckpointError

@@ -28,3 +28,16 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     report = json.loads(out.read_text())
     assert [r["strategy"] for r in report["quality"]] == ["random", "ours"]
     assert set(report["latency"]) == {"12"}
+
+
+def test_a_missing_bench_extra_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "cma" else real(name, *a)
+    )
+    assert main(["bench", "search", "--strategies", "random,cma"]) == 2
+    assert "pip install 'fotorobot[bench]'" in capsys.readouterr().err

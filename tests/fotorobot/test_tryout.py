@@ -16,8 +16,6 @@ import httpx
 import pytest
 from PIL import Image
 
-pytestmark = pytest.mark.slow
-
 
 def _wait_for_url(proc: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
     """Watch the process' output until it prints the chat page's address."""
@@ -46,6 +44,7 @@ def _wait_for(client: httpx.Client, url: str, count: int, timeout: float) -> lis
     raise AssertionError(f"the bot sent {len(_bot_messages(client, url))} of {count} messages")
 
 
+@pytest.mark.slow
 def test_try_serves_a_chat_page_that_builds_faces_without_a_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FOTOROBOT_"))}
     env.update(FOTOROBOT_DATA_DIR=str(tmp_path / "data"), FOTOROBOT_SEARCH_DIM="8")
@@ -85,3 +84,14 @@ def test_try_serves_a_chat_page_that_builds_faces_without_a_token(tmp_path: Path
             proc.kill()
             proc.wait()
     assert proc.returncode == 0
+
+
+def test_try_without_the_emulator_installed_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The production image leaves telegram_fake out: `fotorobot try` explains, no traceback."""
+    from fotorobot.cli import main
+
+    monkeypatch.setitem(sys.modules, "telegram_fake", None)  # as if it were not installed
+    assert main(["try", "--port", "0"]) == 2
+    assert "emulator (telegram_fake) is not installed" in capsys.readouterr().err
