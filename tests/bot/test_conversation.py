@@ -6,15 +6,12 @@ import io
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 import storage
 from bot.ratings import RatingScale
 from telegram_fake import FakeBotAPI
 from tests.botkit import WAIT, Person, album_of, bot_settings, image_size, running_bot
-
-pytestmark = pytest.mark.slow
 
 
 def bomb_png() -> bytes:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import storage
 from bot.texts import text
 from telegram_fake import FakeBotAPI, Injection
 from tests.botkit import Person, album_of, bot_settings, chat_lock, running_bot
-
-pytestmark = pytest.mark.slow
 
 
 async def test_a_busy_chat_never_blocks_another_and_keeps_its_order(tmp_path: Path) -> None:

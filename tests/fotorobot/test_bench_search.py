@@ -11,6 +11,7 @@ from fotorobot.cli import main
 from model import default_model_path
 
 
+@pytest.mark.slow
 def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "search", "--strategies", "random,nope"]) == 2
     assert "unknown strategies: nope" in capsys.readouterr().err

@@ -17,8 +17,6 @@ from fotorobot.run import webhook_secret
 from telegram_fake import FakeBotAPI, ServerThread
 from tests.botkit import TEST_SEARCH_DIM, Person, album_of
 
-pytestmark = pytest.mark.slow
-
 RUN = [sys.executable, "-m", "fotorobot", "run"]
 
 
@@ -34,6 +32,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_run_without_token_explains_botfather_and_fails(tmp_path: Path) -> None:
     proc = subprocess.run(
         RUN, cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, timeout=120
@@ -43,6 +42,7 @@ def test_run_without_token_explains_botfather_and_fails(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in proc.stderr and ".env" in proc.stderr
 
 
+@pytest.mark.slow
 def test_run_with_a_refused_token_or_no_server_says_so_and_fails(tmp_path: Path) -> None:
     api = FakeBotAPI()
     wrong = "123456:" + "x" * 35
@@ -66,6 +66,7 @@ def test_run_with_a_refused_token_or_no_server_says_so_and_fails(tmp_path: Path)
         assert "x" * 35 not in proc.stderr + proc.stdout
 
 
+@pytest.mark.slow
 async def test_run_polls_the_fake_over_http_and_stops_on_sigint(tmp_path: Path) -> None:
     api = FakeBotAPI()
     log_path = tmp_path / "bot.log"
@@ -101,6 +102,7 @@ async def test_run_polls_the_fake_over_http_and_stops_on_sigint(tmp_path: Path) 
     assert (tmp_path / "data" / "fotorobot.sqlite3").exists()
 
 
+@pytest.mark.slow
 async def test_run_serves_a_webhook_and_refuses_forged_updates(tmp_path: Path) -> None:
     api = FakeBotAPI()
     with socket.socket() as probe:

@@ -38,6 +38,7 @@ def test_train_refuses_bad_data_with_a_clear_message(
     assert not (tmp_path / "m.pt").exists()
 
 
+@pytest.mark.slow
 def test_sample_writes_prior_reconstruction_and_axes_grids(
     small_ckpt: Path, tmp_path: Path
 ) -> None:
@@ -70,6 +71,7 @@ def test_sample_writes_prior_reconstruction_and_axes_grids(
     assert main(["sample", "--model", str(tmp_path / "none.pt"), "--out", str(out)]) == 2
 
 
+@pytest.mark.slow
 def test_bench_model_reports_its_figures(small_ckpt: Path, tmp_path: Path) -> None:
     path = tmp_path / "bench.json"
     argv = [

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from model.checkpoint import load_checkpoint
 from model.face_model import FaceModel
 from model.train import weights_digest
@@ -14,6 +16,7 @@ from model.train import weights_digest
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_two_process_ddp_run_ends_with_identical_weights(tmp_path: Path) -> None:
     out = tmp_path / "ddp.pt"
     digest = tmp_path / "digest"

@@ -36,6 +36,7 @@ def _configs(out: Path, epochs: int = 1, **kw: object) -> tuple[TrainConfig, VAE
     return tc, VAEConfig(**{**TINY, **kw})  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_one_epoch_lowers_the_held_out_loss(tmp_path: Path) -> None:
     tc, vc = _configs(tmp_path / "m.pt")
     images = torch.from_numpy(load_data(tc.data, vc.image_size).images).permute(0, 3, 1, 2)
@@ -54,6 +55,7 @@ def test_one_epoch_lowers_the_held_out_loss(tmp_path: Path) -> None:
     assert state_path(tc.out).exists()
 
 
+@pytest.mark.slow
 def test_checkpoint_survives_save_and_load_bit_exactly(tmp_path: Path) -> None:
     tc, vc = _configs(tmp_path / "m.pt")
     train(tc, vc, progress=False, digest_path=str(tmp_path / "digest"))
@@ -68,6 +70,7 @@ def test_checkpoint_survives_save_and_load_bit_exactly(tmp_path: Path) -> None:
     assert fm.version == again.version and len(fm.version) == 12
 
 
+@pytest.mark.slow
 def test_resume_reproduces_an_uninterrupted_run(tmp_path: Path) -> None:
     tc, vc = _configs(tmp_path / "straight.pt", epochs=2)
     train(tc, vc, progress=False, digest_path=str(tmp_path / "straight"))

@@ -151,7 +151,6 @@ app.run_polling(poll_interval=0, timeout=2)
 """
 
 
-@pytest.mark.slow
 async def test_bot_subprocess_against_server_thread(api: FakeBotAPI) -> None:
     alice = api.user()
     chat = api.private_chat(alice)
