@@ -13,7 +13,7 @@ from optimization.settings import SearchSettings
 from optimization.space import LatentSpace
 
 
-def _history(dim: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_history(dim: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """n rated points of a smooth random preference (a bump), ratings 1..10 with noise."""
     centre = rng.uniform(0.2, 0.8, size=dim)
     x = rng.uniform(size=(n, dim))
@@ -47,7 +47,7 @@ def round_latency(
         res: dict[str, list[float]] = {"fit": [], "round": [], "round+decode": []}
         for r in range(reps):
             rng = np.random.default_rng([seed, n, r])
-            x, y = _history(dim, n, rng)
+            x, y = _random_history(dim, n, rng)
             prev = propose(_search(settings, x[:-album], y[:-album], {}))
             s = _search(settings, x, y, prev.state)
             t0 = time.perf_counter()
