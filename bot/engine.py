@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from fotorobot.settings import Settings
     from model import FaceModel
     from optimization import LatentSpace, SearchSettings
+
+T = TypeVar("T")  # a picture of the whole search (see _draw)
 
 # Largest photo we download and decode (Telegram's own bot download limit is 20 MB).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -325,43 +328,41 @@ class Engine:
 
     # --- pictures of the whole search ----------------------------------------------------
 
-    async def _search_history(self, chat_id: int) -> tuple[dict[str, Any], storage.History] | None:
-        """The settings and history of the chat's open search, or None without one."""
+    async def _draw(
+        self,
+        chat_id: int,
+        draw: Callable[[dict[str, Any], storage.History], T | None],
+        *,
+        needs_votes: bool,
+    ) -> T | None:
+        """draw(settings, history) of the chat's open search, in the executor; None when there
+        is no search, no face, or (needs_votes) no rating yet."""
         session = await storage.open_session(self.conn, chat_id)
         if session is None:
             return None
-        return session.settings, await storage.session_history(self.conn, session.id)
+        history = await storage.session_history(self.conn, session.id)
+        if len(history) == 0 or (needs_votes and not history.votes):
+            return None
+        picture: T | None = await self.run_cpu(draw, session.settings, history)
+        return picture
 
     async def best_face_picture(self, chat_id: int) -> BestFacePicture | None:
         """The best face of the chat's search, large; None before anything was rated."""
-        found = await self._search_history(chat_id)
-        if found is None or not found[1].votes:
-            return None
-        settings, history = found
-        picture: BestFacePicture | None = await self.run_cpu(
-            pictures.best_face_picture, self.model, settings, history
-        )
-        return picture
+        draw = functools.partial(pictures.best_face_picture, self.model)
+        return await self._draw(chat_id, draw, needs_votes=True)
 
     async def history_picture(self, chat_id: int) -> bytes | None:
         """One grid of every face shown in the chat's search with its rating (None: no faces)."""
-        found = await self._search_history(chat_id)
-        if found is None or len(found[1]) == 0:
-            return None
-        _settings, history = found
-        grid: bytes = await self.run_cpu(pictures.history_picture, self.model, history)
-        return grid
+
+        def draw(_settings: dict[str, Any], history: storage.History) -> bytes:
+            return pictures.history_picture(self.model, history)
+
+        return await self._draw(chat_id, draw, needs_votes=False)
 
     async def morph_picture(self, chat_id: int) -> bytes | None:
         """GIF from the first album's best face to the best so far (None: nothing rated)."""
-        found = await self._search_history(chat_id)
-        if found is None or not found[1].votes:
-            return None
-        settings, history = found
-        gif: bytes | None = await self.run_cpu(
-            pictures.morph_picture, self.model, settings, history
-        )
-        return gif
+        draw = functools.partial(pictures.morph_picture, self.model)
+        return await self._draw(chat_id, draw, needs_votes=True)
 
 
 def compute_album(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, assert_never
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar, assert_never
 
 from telegram import Update
 
@@ -11,6 +12,8 @@ from bot.texts import SUPPORTED_LANGUAGES, text
 
 if TYPE_CHECKING:
     from bot.context import BotContext
+
+T = TypeVar("T")  # the picture the engine makes: BestFacePicture, or the bytes of a grid / GIF
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -55,46 +58,54 @@ async def next_(update: Update, context: BotContext) -> None:
             assert_never(step.status)
 
 
-async def best(update: Update, context: BotContext) -> None:
-    """/best: the best face so far, large, with its rating and round."""
+async def _picture(
+    update: Update,
+    context: BotContext,
+    make: Callable[[int], Awaitable[T | None]],
+    missing: str,
+) -> tuple[int, T] | None:
+    """(chat id, picture) of the chat's search, or None after saying there is none."""
     chat = update.effective_chat
     if chat is None:
+        return None
+    picture = await make(chat.id)
+    if picture is None:
+        await reply(update, text(context.language, missing))
+        return None
+    return chat.id, picture
+
+
+async def best(update: Update, context: BotContext) -> None:
+    """/best: the best face so far, large, with its rating and round."""
+    found = await _picture(update, context, context.deps.engine.best_face_picture, "no_best")
+    if found is None:
         return
-    face = await context.deps.engine.best_face_picture(chat.id)
-    if face is None:
-        await reply(update, text(context.language, "no_best"))
-        return
+    chat_id, face = found
     rating = "-" if face.rating is None else f"{face.rating:.3g}"
     caption = text(
         context.language, "best_caption", rating=rating, round=face.round, position=face.position
     )
-    await context.bot.send_photo(chat.id, face.image, caption=caption, filename="best.png")
+    await context.bot.send_photo(chat_id, face.image, caption=caption, filename="best.png")
 
 
 async def history(update: Update, context: BotContext) -> None:
     """/history: one grid image of every face shown, with ratings."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await _picture(update, context, context.deps.engine.history_picture, "no_history")
+    if found is None:
         return
-    grid = await context.deps.engine.history_picture(chat.id)
-    if grid is None:
-        await reply(update, text(context.language, "no_history"))
-        return
+    chat_id, grid = found
     caption = text(context.language, "history_caption")
-    await context.bot.send_photo(chat.id, grid, caption=caption, filename="history.png")
+    await context.bot.send_photo(chat_id, grid, caption=caption, filename="history.png")
 
 
 async def morph(update: Update, context: BotContext) -> None:
     """/morph: an animation from the first album's best face to the best so far."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await _picture(update, context, context.deps.engine.morph_picture, "no_morph")
+    if found is None:
         return
-    gif = await context.deps.engine.morph_picture(chat.id)
-    if gif is None:
-        await reply(update, text(context.language, "no_morph"))
-        return
+    chat_id, gif = found
     caption = text(context.language, "morph_caption")
-    await context.bot.send_animation(chat.id, gif, caption=caption, filename="morph.gif")
+    await context.bot.send_animation(chat_id, gif, caption=caption, filename="morph.gif")
 
 
 async def undo(update: Update, context: BotContext) -> None:

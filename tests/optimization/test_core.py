@@ -21,6 +21,7 @@ from optimization import (
 )
 from optimization.gp import Hyper, build_posterior
 from optimization.search import fit_gp
+from tests.imports import loaded_after_importing
 
 
 @dataclass
@@ -38,15 +39,10 @@ def test_import_does_not_pull_gpy() -> None:
 
 
 def test_no_optimization_module_imports_torch_telegram_or_aiosqlite() -> None:
-    """docs/INTERFACES.md: optimization never imports torch, Telegram, aiosqlite or bot."""
-    code = (
-        "import importlib, pkgutil, sys, optimization\n"
-        "for m in pkgutil.iter_modules(optimization.__path__):\n"
-        "    importlib.import_module('optimization.' + m.name)\n"
-        "print(sorted(k for k in ('torch', 'telegram', 'aiosqlite', 'bot') if k in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    """docs/INTERFACES.md: optimization never imports torch, Telegram, aiosqlite or the
+    packages above it."""
+    above = ["bot", "fotorobot", "telegram_fake"]
+    assert loaded_after_importing("optimization", ["torch", "telegram", "aiosqlite", *above]) == []
 
 
 def test_latent_space_identity_is_the_prior_and_round_trips() -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 
 import aiosqlite
@@ -13,6 +11,7 @@ import numpy as np
 import pytest
 
 import storage as st
+from tests.imports import loaded_after_importing
 
 DIM, LATENT = 16, 32
 CHAT, OTHER_CHAT = -1001, -2002
@@ -344,12 +343,6 @@ async def test_corrupt_stored_blob_is_reported(conn: aiosqlite.Connection) -> No
 
 
 def test_no_storage_module_imports_torch_gpy_or_telegram() -> None:
-    """docs/INTERFACES.md: storage never imports torch, GPy, Telegram or bot."""
-    code = (
-        "import importlib, pkgutil, sys, storage\n"
-        "for m in pkgutil.iter_modules(storage.__path__):\n"
-        "    importlib.import_module('storage.' + m.name)\n"
-        "print(sorted(k for k in ('torch', 'GPy', 'telegram', 'bot') if k in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    """docs/INTERFACES.md: storage never imports torch, GPy, Telegram or the packages above it."""
+    above = ["bot", "fotorobot", "telegram_fake"]
+    assert loaded_after_importing("storage", ["torch", "GPy", "telegram", *above]) == []
