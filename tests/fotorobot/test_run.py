@@ -32,7 +32,6 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.slow
 def test_run_without_token_explains_botfather_and_fails(tmp_path: Path) -> None:
     proc = subprocess.run(
         RUN, cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True, timeout=120
