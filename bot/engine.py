@@ -1,30 +1,39 @@
-"""The domain service behind the handlers: sessions, albums, ratings, uploads.
+"""The service between Telegram and the rest: chats, searches, albums, ratings, uploads, pictures.
 
-Knows storage, optimization and the face model, never Telegram: handlers hand it text and
-ids and get plain results back. Every CPU-heavy step (GP fit, EI, decode, JPEG) runs in the
-executor; callers serialise one chat's calls with its lock (see bot.app.ChatLocks).
+Handlers translate updates into calls on `Engine` and its results (bot.outcomes) into
+messages; only the engine talks to storage, optimization and the face model, and it never
+imports Telegram. Every CPU-heavy step (GP fit, EI, decode, JPEG/PNG/GIF) runs in the
+executor. One chat's calls never overlap: the update processor (bot.ordering) runs a chat's
+updates one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 import storage
+from bot import pictures
+from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
+from bot.texts import pick_language
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from bot.config import BotConfig
+    from fotorobot.settings import Settings
     from model import FaceModel
     from optimization import LatentSpace, SearchSettings
+
+T = TypeVar("T")  # a picture of the whole search (see _draw)
 
 # Largest photo we download and decode (Telegram's own bot download limit is 20 MB).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -40,24 +49,6 @@ class AlbumPlan:
     state: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class RateOutcome:
-    """What a rating message did.
-
-    status: "error" (unreadable: see error) | "no_round" (nothing to rate) | "closed" (that
-    album is finished) | "partial" (stored, faces still missing) | "complete" (stored, every
-    face rated).
-    """
-
-    status: str
-    error: RatingError | None = None
-    album_size: int = 4
-    round_id: int | None = None
-    rated: list[int] = field(default_factory=list)  # positions with >= 1 vote
-    missing: list[int] = field(default_factory=list)  # positions without a vote
-    stored: list[tuple[int, float]] = field(default_factory=list)  # (position, value) just cast
-
-
 class Engine:
     """Runs searches for chats on one database connection, one face model, one executor."""
 
@@ -66,14 +57,25 @@ class Engine:
         conn: aiosqlite.Connection,
         model: FaceModel,
         executor: Executor,
-        config: BotConfig,
+        settings: Settings,
     ) -> None:
         self.conn = conn
         self.model = model
         self.executor = executor
-        self.config = config
-        self.scale: RatingScale = config.rating_scale
+        self.settings = settings
+        self.scale: RatingScale = settings.rating_scale
         self._spaces: dict[int, LatentSpace] = {}
+
+    @classmethod
+    async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
+        """Open (creating and migrating) the settings' database and serve from it."""
+        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await storage.connect(settings.db_path)
+        return cls(conn, model, executor, settings)
+
+    async def close(self) -> None:
+        """Close the database connection."""
+        await self.conn.close()
 
     async def run_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a CPU-bound call in the executor so the event loop keeps serving other chats."""
@@ -96,17 +98,52 @@ class Engine:
         # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
         # ratings, so search the principal axes that carry 99% of the encoded variance.
         basis: Any = self.model.latent_basis
-        dim = subspace_dim(basis, int(self.model.latent_dim), int(self.config.search_dim))
+        dim = subspace_dim(basis, int(self.model.latent_dim), int(self.settings.search_dim))
         return SearchSettings(
-            dim=dim, album_size=int(self.config.album_size), seed=secrets.randbelow(2**31)
+            dim=dim, album_size=int(self.settings.album_size), seed=secrets.randbelow(2**31)
         )
 
-    # --- sessions and albums -------------------------------------------------------------
+    # --- chats and people ----------------------------------------------------------------
 
-    async def start_session(self, chat_id: int) -> storage.SearchSession:
+    async def record_chat(self, chat_id: int, chat_type: str, title: str | None) -> None:
+        """Create or refresh a chat (a language chosen with /lang is kept)."""
+        await storage.upsert_chat(self.conn, chat_id, chat_type, title=title)
+
+    async def record_user(
+        self, user_id: int, username: str | None, first_name: str | None, language: str | None
+    ) -> None:
+        """Create or refresh a person who talks to the bot."""
+        await storage.upsert_user(
+            self.conn, user_id, username=username, first_name=first_name, language=language
+        )
+
+    async def chat_language(self, chat_id: int | None, user_language: str | None) -> str:
+        """Chosen with /lang, else the person's Telegram language, else the default."""
+        if chat_id is not None:
+            chat = await storage.get_chat(self.conn, chat_id)
+            if chat is not None and chat.language:
+                return chat.language
+        return pick_language(user_language, self.settings.default_language)
+
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """The chat's language from now on (record_chat first)."""
+        await storage.set_chat_language(self.conn, chat_id, language)
+
+    async def set_chat_active(self, chat_id: int, active: bool) -> None:
+        """Whether the bot may write to the chat (blocked, kicked, back again)."""
+        with contextlib.suppress(storage.NotFound):  # a chat never recorded: nothing to mark
+            await storage.set_chat_active(self.conn, chat_id, active)
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its search and votes move to the new id."""
+        await storage.migrate_chat(self.conn, old_chat_id, new_chat_id)
+
+    # --- searches and albums -------------------------------------------------------------
+
+    async def start_session(self, chat_id: int) -> None:
         """Close the chat's current search (if any) and open a new one."""
         settings = self.new_settings()
-        return await storage.start_session(
+        await storage.start_session(
             self.conn,
             chat_id,
             self.model.version,
@@ -115,18 +152,20 @@ class Engine:
             latent_dim=int(self.model.latent_dim),
         )
 
-    async def current_session(self, chat_id: int) -> storage.SearchSession | None:
-        """The chat's open search session, if any."""
-        return await storage.open_session(self.conn, chat_id)
+    async def has_search(self, chat_id: int) -> bool:
+        """Whether the chat has an open search."""
+        return await storage.open_session(self.conn, chat_id) is not None
 
-    async def plan_album(self, session: storage.SearchSession) -> AlbumPlan:
-        """Propose the next album of a session from its whole history (GP + EI, or Sobol)."""
+    async def plan_album(self, chat_id: int) -> AlbumPlan | None:
+        """The next album of the chat's search (GP + EI, or Sobol); None without a search."""
         from optimization import SearchSettings, aggregate_votes
 
+        session = await storage.open_session(self.conn, chat_id)
+        if session is None:
+            return None
         settings = SearchSettings.from_dict(session.settings)
         history = await storage.session_history(self.conn, session.id)
-        n = len(history)
-        scores, counts = aggregate_votes(n, history.votes)
+        scores, counts = aggregate_votes(len(history), history.votes)
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
@@ -148,19 +187,13 @@ class Engine:
         state["search"] = search_state
         return AlbumPlan(session_id=session.id, faces=faces, images=images, state=state)
 
-    async def commit_album(
-        self, plan: AlbumPlan, message_ids: list[int], prompt_message_id: int | None = None
-    ) -> storage.Round:
-        """Record a sent album (message id per face) and the session state that produced it."""
+    async def commit_album(self, plan: AlbumPlan, message_ids: list[int]) -> int:
+        """Record a sent album (message id per face) and the state behind it; the round id."""
         # One transaction: a restart can never see the album without the state behind it.
-        return await storage.record_album(
-            self.conn,
-            plan.session_id,
-            plan.faces,
-            message_ids,
-            prompt_message_id,
-            state=plan.state,
+        round_ = await storage.record_album(
+            self.conn, plan.session_id, plan.faces, message_ids, state=plan.state
         )
+        return round_.id
 
     async def set_prompt(self, round_id: int, message_id: int) -> None:
         """Remember the prompt message, so replies to it rate the album."""
@@ -169,6 +202,20 @@ class Engine:
     async def close_round(self, round_id: int) -> bool:
         """Close a round; True only for the caller that closed it (it sends the next album)."""
         return await storage.close_round(self.conn, round_id)
+
+    async def open_round(self, chat_id: int) -> storage.Round | None:
+        """The chat's open album, if any."""
+        return await storage.open_round(self.conn, chat_id)
+
+    async def next_step(self, chat_id: int) -> NextStep:
+        """What /next does now: resume a search without an album, move on, or explain."""
+        round_ = await storage.open_round(self.conn, chat_id)
+        if round_ is None:
+            return NextStep("resume" if await self.has_search(chat_id) else "no_search")
+        rated, _missing = await self.round_progress(round_)
+        if not rated:
+            return NextStep("needs_rating")
+        return NextStep("ready", round_id=round_.id)
 
     # --- ratings -----------------------------------------------------------------------
 
@@ -213,26 +260,29 @@ class Engine:
                 round_ = await storage.get_round(self.conn, previous[0].round_id)
                 target = None
         if round_ is None:
-            return RateOutcome(status="no_round")
+            return RateOutcome("no_round")
         album_size = len(round_.faces)
         parsed = self.parse(text, album_size, target)
         if isinstance(parsed, RatingError):
             return RateOutcome(
-                status="error", error=parsed, album_size=album_size, round_id=round_.id
+                "unreadable", error=parsed, album_size=album_size, round_id=round_.id
             )
         if not round_.is_open:
-            return RateOutcome(status="closed", round_id=round_.id)
+            return RateOutcome("closed", round_id=round_.id)
         by_position = {face.position: face for face in round_.faces}
         votes = [(by_position[r.position].id, float(r.value)) for r in parsed.ratings]
         try:
             await storage.cast_votes(self.conn, chat_id, user_id, votes, text, message_id)
         except storage.RoundClosed:
-            return RateOutcome(status="closed", round_id=round_.id)
+            return RateOutcome("closed", round_id=round_.id)
         rated, missing = await self.round_progress(round_)
-        status = "complete" if not missing else "partial"
         stored = [(r.position, float(r.value)) for r in parsed.ratings]
         return RateOutcome(
-            status=status, round_id=round_.id, rated=rated, missing=missing, stored=stored
+            "partial" if missing else "complete",
+            round_id=round_.id,
+            rated=rated,
+            missing=missing,
+            stored=stored,
         )
 
     async def round_progress(self, round_: storage.Round) -> tuple[list[int], list[int]]:
@@ -242,13 +292,20 @@ class Engine:
         missing = sorted(f.position for f in round_.faces if f.id not in voted_ids)
         return rated, missing
 
-    async def open_round(self, chat_id: int) -> storage.Round | None:
-        """The chat's open album, if any."""
-        return await storage.open_round(self.conn, chat_id)
-
-    async def undo(self, chat_id: int, user_id: int) -> storage.Vote | None:
-        """Take back the user's last vote in this chat (None: nothing to take back)."""
-        return await storage.undo_last_vote(self.conn, chat_id, user_id)
+    async def undo(self, chat_id: int, user_id: int) -> UndoOutcome:
+        """Take back the user's last vote while its album is open."""
+        try:
+            vote = await storage.undo_last_vote(self.conn, chat_id, user_id)
+        except storage.RoundClosed:
+            return UndoOutcome("nothing")
+        if vote is None:
+            return UndoOutcome("nothing")
+        round_ = await storage.open_round(self.conn, chat_id)
+        positions = {f.id: f.position for f in round_.faces} if round_ is not None else {}
+        position = positions.get(vote.face_id)
+        if position is None:
+            return UndoOutcome("nothing")
+        return UndoOutcome("undone", position=position, value=vote.value)
 
     # --- uploads -----------------------------------------------------------------------
 
@@ -257,11 +314,55 @@ class Engine:
         latent: np.ndarray = await self.run_cpu(encode_photo, self.model, data)
         return latent
 
-    async def add_upload(self, session: storage.SearchSession, latent: np.ndarray) -> None:
-        """Queue an uploaded face for the session's next album (replaces an earlier one)."""
+    async def queue_upload(self, chat_id: int, latent: np.ndarray) -> UploadStatus:
+        """Put an uploaded face into the chat's next album (a new search if none is open)."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is None:
+            await self.start_session(chat_id)
+            session = await storage.open_session(self.conn, chat_id)
+            assert session is not None  # just opened, and this chat's updates run in order
         state = dict(session.state)
-        state["upload"] = [float(x) for x in latent]
+        state["upload"] = [float(x) for x in latent]  # replaces an earlier upload
         await storage.save_session_state(self.conn, session.id, state)
+        return "queued" if await storage.open_round(self.conn, chat_id) else "show_now"
+
+    # --- pictures of the whole search ----------------------------------------------------
+
+    async def _draw(
+        self,
+        chat_id: int,
+        draw: Callable[[dict[str, Any], storage.History], T | None],
+        *,
+        needs_votes: bool,
+    ) -> T | None:
+        """draw(settings, history) of the chat's open search, in the executor; None when there
+        is no search, no face, or (needs_votes) no rating yet."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is None:
+            return None
+        history = await storage.session_history(self.conn, session.id)
+        if len(history) == 0 or (needs_votes and not history.votes):
+            return None
+        picture: T | None = await self.run_cpu(draw, session.settings, history)
+        return picture
+
+    async def best_face_picture(self, chat_id: int) -> BestFacePicture | None:
+        """The best face of the chat's search, large; None before anything was rated."""
+        draw = functools.partial(pictures.best_face_picture, self.model)
+        return await self._draw(chat_id, draw, needs_votes=True)
+
+    async def history_picture(self, chat_id: int) -> bytes | None:
+        """One grid of every face shown in the chat's search with its rating (None: no faces)."""
+
+        def draw(_settings: dict[str, Any], history: storage.History) -> bytes:
+            return pictures.history_picture(self.model, history)
+
+        return await self._draw(chat_id, draw, needs_votes=False)
+
+    async def morph_picture(self, chat_id: int) -> bytes | None:
+        """GIF from the first album's best face to the best so far (None: nothing rated)."""
+        draw = functools.partial(pictures.morph_picture, self.model)
+        return await self._draw(chat_id, draw, needs_votes=True)
 
 
 def compute_album(
@@ -282,7 +383,7 @@ def compute_album(
     proposal = propose(search, settings.album_size)
     new_points = np.array(proposal.points, dtype=np.float32)  # (k, dim)
     latents = np.array(space.to_latent(new_points), dtype=np.float32)  # (k, latent_dim)
-    sources = list(proposal.sources)
+    sources: list[str] = list(proposal.sources)
     if upload_latent is not None:
         # The uploaded face takes an exploratory slot: the last EI one, else the last one.
         ei_slots = [i for i, s in enumerate(sources) if s == "ei"]

@@ -1,7 +1,7 @@
 """The search benchmark: strategies side by side on the same targets and simulated raters.
 
 Pure: the face model enters as a decode callable ((n, D) float -> (n, H, W, 3) uint8) and the
-target latents; bot/bench_search.py loads the model and formats the command line.
+target latents; fotorobot/bench_search.py loads the model and formats the command line.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -41,22 +41,29 @@ class Search:
     state: dict[str, Any] = field(default_factory=dict)  # JSON-able warm start
 
 
+# Where a proposed point came from: the first Sobol album, EI, the posterior-mean maximum, or
+# space-filling points when there is no usable GP.
+Source = Literal["initial", "ei", "best", "random"]
+# How the GP's hyperparameters were obtained: fitted, the warm start kept, or the defaults.
+FitStatus = Literal["ok", "fixed", "default"]
+
+
 @dataclass(frozen=True)
 class Proposal:
     """The next album: points (k, dim), a source per point, and state for the next round."""
 
     points: np.ndarray  # (k, dim)
-    sources: list[str]  # "initial" | "ei" | "best" | "random"
+    sources: list[Source]
     state: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Model:
-    """A fitted surrogate over the usable observations of a search."""
+class FittedGP:
+    """The GP surrogate fitted to the usable observations of a search."""
 
     posterior: Posterior
     index: np.ndarray  # (m,) indices into search.points of the observations used
-    status: str  # "ok" | "fixed" | "default"
+    status: FitStatus
     y_mean: float
     y_std: float
 
@@ -101,16 +108,16 @@ def _usable(search: Search) -> np.ndarray:
     return np.flatnonzero((search.counts > 0) & np.isfinite(search.scores))
 
 
-def fit_model(search: Search, refit: bool = True) -> Model | None:
+def fit_gp(search: Search, refit: bool = True) -> FittedGP | None:
     """GP over the usable observations; falls back to fixed, then default hyperparameters.
 
     None when there are too few observations or even the default posterior fails.
     """
     with _one_blas_thread():
-        return _fit_model(search, refit)
+        return _fit_gp(search, refit)
 
 
-def _fit_model(search: Search, refit: bool) -> Model | None:
+def _fit_gp(search: Search, refit: bool) -> FittedGP | None:
     s = search.settings
     idx = _usable(search)
     if len(idx) < max(1, s.min_observations):
@@ -123,7 +130,8 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
     y = (raw - y_mean) / y_std
     warm = Hyper.from_dict(search.state.get("gp"), s.dim)
     start = warm or default_hyper(s.dim)
-    hyper, status = start, "fixed"
+    hyper: Hyper = start
+    status: FitStatus = "fixed"
     if refit:
         try:
             from optimization.surrogate import fit_hyperparameters
@@ -135,10 +143,14 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
         except Exception as exc:
             # Any GPy failure (linear algebra, paramz, NaN) must not crash a chat.
             log.warning("GP fit failed (%s: %s); fixed hyperparameters", type(exc).__name__, exc)
-    for h, st in ((hyper, status), (default_hyper(s.dim), "default")):
+    attempts: tuple[tuple[Hyper, FitStatus], ...] = (
+        (hyper, status),
+        (default_hyper(s.dim), "default"),
+    )
+    for h, st in attempts:
         noise = max(h.noise, s.noise_floor) / counts
         try:
-            return Model(build_posterior(x, y, noise, h), idx, st, y_mean, y_std)
+            return FittedGP(build_posterior(x, y, noise, h), idx, st, y_mean, y_std)
         except (np.linalg.LinAlgError, ValueError) as exc:
             log.warning("GP posterior failed (%s); trying default hyperparameters", exc)
     return None
@@ -152,12 +164,12 @@ def best_index(search: Search) -> int | None:
 
 def _best_index(search: Search) -> int | None:
     warm = Hyper.from_dict(search.state.get("gp"), search.settings.dim)
-    model = _fit_model(search, refit=warm is None)
-    if model is None:
+    gp = _fit_gp(search, refit=warm is None)
+    if gp is None:
         idx = _usable(search)
         return int(idx[np.argmax(search.scores[idx])]) if len(idx) else None
-    mean, _ = model.posterior.predict(model.posterior.x)
-    return int(model.index[int(np.argmax(mean))])
+    mean, _ = gp.posterior.predict(gp.posterior.x)
+    return int(gp.index[int(np.argmax(mean))])
 
 
 def propose(search: Search, k: int | None = None) -> Proposal:
@@ -174,22 +186,22 @@ def _propose(search: Search, k: int | None) -> Proposal:
     n_shown = len(search.points)
     rng = np.random.default_rng([s.seed, n_shown, k])
     state = dict(search.state)
-    model = _fit_model(search, True)
-    if model is None:
-        source = "initial" if len(_usable(search)) == 0 else "random"
+    gp = _fit_gp(search, True)
+    if gp is None:
+        source: Source = "initial" if len(_usable(search)) == 0 else "random"
         pts = project_typical(sobol_points(s.dim, n_shown, k, s.seed), s.radius)
         state["fit"] = "none"
         return Proposal(pts, [source] * k, state)
-    post = model.posterior
+    post = gp.posterior
     state["gp"] = post.hyper.to_dict()
-    state["fit"] = model.status
+    state["fit"] = gp.status
     try:
         mean_obs, _ = post.predict(post.x)
         best = float(mean_obs.max())
         incumbent = post.x[int(np.argmax(mean_obs))]
         cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius)
         chosen: list[np.ndarray] = []
-        sources: list[str] = []
+        sources: list[Source] = []
         if s.best_slot and k >= 2:
             chosen.append(maximise_mean(post, cands, s.radius))
             sources.append("best")

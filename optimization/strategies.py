@@ -114,18 +114,18 @@ class ThesisStrategy:
         import GPy
 
         kern = GPy.kern.Matern52(self.d, variance=1.0)
-        model = GPy.models.GPRegression(
+        gp = GPy.models.GPRegression(
             self.x, y[:, None], kern, noise_var=max(float(y.var()) * 0.01, 1e-6)
         )
         if self._params is not None:
-            model[:] = self._params
-        model.optimize(optimizer="lbfgsb", max_iters=1000, messages=False)
-        self._params = model.param_array.copy()
+            gp[:] = self._params
+        gp.optimize(optimizer="lbfgsb", max_iters=1000, messages=False)
+        self._params = gp.param_array.copy()
         span = 2.0 * self.box
         return Hyper(
             float(kern.variance.values[0]),
             np.full(self.d, float(kern.lengthscale.values[0]) / span),
-            float(model.Gaussian_noise.variance.values[0]),
+            float(gp.Gaussian_noise.variance.values[0]),
         )
 
     def _next_point(self) -> np.ndarray:

@@ -18,7 +18,6 @@ from storage.admin import (
 )
 from storage.chats import (
     get_chat,
-    get_user,
     migrate_chat,
     set_chat_active,
     set_chat_language,
@@ -26,7 +25,7 @@ from storage.chats import (
     upsert_chat,
     upsert_user,
 )
-from storage.db import connect, default_db_path
+from storage.db import connect
 from storage.errors import (
     BadBlob,
     BadValue,
@@ -38,7 +37,7 @@ from storage.errors import (
     StorageError,
     WrongChat,
 )
-from storage.export import backup_file, backup_to, export_chat, forget_chat
+from storage.export import backup_file, backup_to, export_chat
 from storage.rounds import (
     close_round,
     face_by_message,
@@ -48,9 +47,6 @@ from storage.rounds import (
     record_album,
     round_by_message,
     round_by_poll,
-    set_face_file_id,
-    set_face_message,
-    set_face_scores,
     set_prompt_message,
     set_round_deadline,
     set_round_poll,
@@ -73,17 +69,14 @@ from storage.schema import SCHEMA_VERSION, migrate, schema_version
 from storage.sessions import (
     close_session,
     get_session,
-    list_sessions,
     open_session,
     save_session_state,
     start_session,
 )
 from storage.votes import (
-    best_face,
     cast_votes,
     round_votes,
     session_history,
-    undo_last_cast,
     undo_last_vote,
     votes_by_message,
 )
@@ -116,22 +109,17 @@ __all__ = [
     "audit_log",
     "backup_file",
     "backup_to",
-    "best_face",
     "cast_votes",
     "close_round",
     "close_session",
     "connect",
-    "default_db_path",
     "export_chat",
     "face_by_message",
-    "forget_chat",
     "get_chat",
     "get_round",
     "get_session",
     "get_training_run",
-    "get_user",
     "list_model_versions",
-    "list_sessions",
     "list_training_runs",
     "log_admin_action",
     "migrate",
@@ -150,15 +138,11 @@ __all__ = [
     "set_chat_active",
     "set_chat_language",
     "set_chat_settings",
-    "set_face_file_id",
-    "set_face_message",
-    "set_face_scores",
     "set_prompt_message",
     "set_round_deadline",
     "set_round_poll",
     "start_session",
     "start_training_run",
-    "undo_last_cast",
     "undo_last_vote",
     "update_training_run",
     "upsert_chat",

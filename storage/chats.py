@@ -188,10 +188,3 @@ async def upsert_user(
         row = await fetch_one(conn, "SELECT * FROM users WHERE user_id = ?", (user_id,))
     assert row is not None
     return user_from_row(row)
-
-
-async def get_user(conn: aiosqlite.Connection, user_id: int) -> User | None:
-    """The user, or None."""
-    async with read_tx(conn):
-        row = await fetch_one(conn, "SELECT * FROM users WHERE user_id = ?", (user_id,))
-    return user_from_row(row) if row else None

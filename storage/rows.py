@@ -70,7 +70,7 @@ class Face:
     model_version: str
     message_id: int | None
     file_id: str | None
-    score: float | None  # aggregated score cache written by set_face_scores
+    score: float | None  # schema v3 cache column; nothing writes it (the GP picks the best face)
     created_at: float
 
 

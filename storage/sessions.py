@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import dumps_json, fetch_all, fetch_one, loads_json, now, read_tx, write_tx
+from storage.db import dumps_json, fetch_one, loads_json, now, read_tx, write_tx
 from storage.errors import BadValue, NotFound
 from storage.rows import SearchSession
 
@@ -90,15 +90,6 @@ async def get_session(conn: aiosqlite.Connection, session_id: int) -> SearchSess
     async with read_tx(conn):
         row = await fetch_one(conn, "SELECT * FROM sessions WHERE id = ?", (session_id,))
     return session_from_row(row) if row else None
-
-
-async def list_sessions(conn: aiosqlite.Connection, chat_id: int) -> list[SearchSession]:
-    """All sessions of a chat, oldest first."""
-    async with read_tx(conn):
-        rows = await fetch_all(
-            conn, "SELECT * FROM sessions WHERE chat_id = ? ORDER BY id", (chat_id,)
-        )
-    return [session_from_row(r) for r in rows]
 
 
 async def save_session_state(

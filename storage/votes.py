@@ -11,8 +11,7 @@ import numpy as np
 from storage.blobs import from_blob
 from storage.db import fetch_all, fetch_one, now, read_tx, write_tx
 from storage.errors import BadValue, NotFound, RoundClosed, WrongChat
-from storage.rounds import FACE_SELECT, face_from_row
-from storage.rows import Face, History, Vote
+from storage.rows import History, Vote
 
 
 def vote_from_row(row: aiosqlite.Row) -> Vote:
@@ -193,11 +192,6 @@ async def undo_last_vote(conn: aiosqlite.Connection, chat_id: int, user_id: int)
     return undone[0] if undone else None
 
 
-async def undo_last_cast(conn: aiosqlite.Connection, chat_id: int, user_id: int) -> list[Vote]:
-    """Delete every vote of the user's latest message ("8 3 5 6" -> all four); [] if none."""
-    return await _undo(conn, chat_id, user_id, whole_cast=True)
-
-
 async def session_history(conn: aiosqlite.Connection, session_id: int) -> History:
     """All faces of a session (round, position order) and their votes, as GP-ready arrays."""
     async with read_tx(conn):
@@ -236,26 +230,3 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
         sources=[f["source"] for f in faces],
         votes=[(index[v["face_id"]], int(v["user_id"]), float(v["value"])) for v in votes],
     )
-
-
-async def best_face(conn: aiosqlite.Connection, session_id: int) -> Face | None:
-    """The session's best face: highest cached score, else highest mean vote; None if unrated."""
-    async with read_tx(conn):
-        row = await fetch_one(
-            conn,
-            FACE_SELECT
-            + """ WHERE f.session_id = ? AND f.score IS NOT NULL
-                             ORDER BY f.score DESC, f.n_votes DESC, f.id LIMIT 1""",
-            (session_id,),
-        )
-        if row is None:
-            row = await fetch_one(
-                conn,
-                FACE_SELECT
-                + """ JOIN (SELECT v.face_id, AVG(v.value) AS mean, COUNT(*) AS n
-                             FROM votes v JOIN faces f2 ON f2.id = v.face_id
-                             WHERE f2.session_id = ? GROUP BY v.face_id) a ON a.face_id = f.id
-                      WHERE f.session_id = ? ORDER BY a.mean DESC, a.n DESC, f.id LIMIT 1""",
-                (session_id, session_id),
-            )
-    return face_from_row(row) if row else None

@@ -1,4 +1,8 @@
-"""Telegram handlers: thin translations between updates and the domain (bot.engine, bot.views)."""
+"""Telegram handlers: thin translations between updates and the service (bot.engine.Engine).
+
+Handlers never import `storage`: they call the engine and turn its results (bot.outcomes)
+into messages (a test scans the imports).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from telegram.ext import (
 from bot.handlers import commands, messages, system
 
 if TYPE_CHECKING:
-    from bot.app import BotApplication
+    from bot.context import BotApplication
 
 COMMANDS = {
     "start": commands.start,
@@ -34,7 +38,10 @@ COMMANDS = {
 
 def register_handlers(app: BotApplication) -> None:
     """Attach every handler and the error handler to the application."""
-    app.add_handler(TypeHandler(Update, system.drop_bots), group=-1)
+    # Before anything answers: other bots are dropped (-2), then the chat's language is looked
+    # up once for the whole update (-1; PTB hands the same context to every group).
+    app.add_handler(TypeHandler(Update, system.drop_bots), group=-2)
+    app.add_handler(TypeHandler(Update, system.look_up_language), group=-1)
     # Editing an old "/start" must not restart anything: commands act on new messages only.
     fresh = filters.UpdateType.MESSAGE
     for name, callback in COMMANDS.items():
