@@ -397,8 +397,7 @@ def compute_album(
 
 
 def encode_photo(model: FaceModel, data: bytes) -> np.ndarray:
-    """Decode, centre-crop and resize a photo, then encode it to its posterior mean latent."""
-    from model import face_array_from_bytes
-
-    face = face_array_from_bytes(data, model.image_size)  # (S, S, 3) uint8
+    """Find and align the photo's face (or crop it, for a model of unaligned faces), then
+    encode it to its posterior mean latent."""
+    face = model.face_from_photo(data)  # (S, S, 3) uint8
     return np.asarray(model.encode(face[None]), dtype=np.float32)[0]  # (latent_dim,)

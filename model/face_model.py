@@ -84,6 +84,16 @@ class FaceModel:
         """Principal axes of the encoded training set, if the checkpoint has them."""
         return self._basis
 
+    def face_from_photo(self, data: bytes) -> np.ndarray:
+        """A photo file's bytes as this model's input face (S, S, 3) uint8: its largest face
+        aligned to the canonical frame for a model trained on aligned photos, else the photo's
+        centre square. Raises ImageError (kind "no_face" when a photo model finds no face)."""
+        from model.images import aligned_face_from_bytes, face_array_from_bytes
+
+        if self.config.aligned:
+            return aligned_face_from_bytes(data, self.image_size)
+        return face_array_from_bytes(data, self.image_size)
+
     def decode(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, d) latents -> (n, S, S, 3) uint8 faces."""
         z = np.asarray(z, dtype=np.float32)

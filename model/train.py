@@ -243,6 +243,7 @@ def _train(
         tc.data, vc.image_size, tc.workers, align=tc.align, eval_from=tc.eval_from
     )
     vc.dataset = data.description
+    vc.aligned = tc.align and bool(data.names)  # photos (synthetic faces have no names)
     all_images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
     train_idx, hold_idx = split_indices(len(all_images), tc.holdout, tc.seed)
     train_images, hold_images = all_images[train_idx], all_images[hold_idx]
@@ -252,8 +253,7 @@ def _train(
         f" faces ({data.skipped} unreadable and {data.no_face} without a face skipped,"
         f" {data.ignored} non-image files ignored, {data.evaluation} kept for evaluation)",
     )
-    photos = bool(data.names)  # a photo folder (synthetic faces have no file names)
-    metric, targets = _identity_setup(vc, train_images, photos, d, progress)
+    metric, targets = _identity_setup(vc, train_images, bool(data.names), d, progress)
 
     net = VAE(vc).to(device)
     channels_last(net)

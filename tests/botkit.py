@@ -56,11 +56,17 @@ async def running_bot(
     api: FakeBotAPI,
     settings: Settings,
     executor: ThreadPoolExecutor | None = None,
+    model: Any = None,
     **build_options: Any,
 ) -> AsyncIterator[BotApplication]:
-    """The bot, built as `fotorobot run` builds it, polling the in-process fake for the block."""
+    """The bot, built as `fotorobot run` builds it, polling the in-process fake for the block
+    (with the bundled face model unless `model` is given)."""
     app = build_application(
-        settings, **fake_requests(api), model=face_model(), executor=executor, **build_options
+        settings,
+        **fake_requests(api),
+        model=model or face_model(),
+        executor=executor,
+        **build_options,
     )
     async with polling(app, timeout=1):
         yield app

@@ -103,7 +103,9 @@ async def photo(update: Update, context: BotContext) -> None:
     except ImageError as exc:
         log.info("refused upload in chat %s: %s", chat.id, exc)
         # The model's reasons are English and technical: answer with the localised gist.
-        key = "upload_bomb" if exc.kind == "too_large" else "upload_not_image"
+        key = {"too_large": "upload_bomb", "no_face": "upload_no_face"}.get(
+            exc.kind, "upload_not_image"
+        )
         await reply(update, text(lang, key))
         return
     await ensure_chat(update, engine)

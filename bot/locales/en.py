@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "upload_queued": "Got your photo: that face goes into the next album.",
     "upload_not_image": "That file isn't a picture I can read. Send a photo (JPEG or PNG) of a face.",
     "upload_too_big": "That image is too large (over {limit_mb} MB). Please send a smaller photo.",
+    "upload_no_face": "I couldn't find a face in that photo. Send one where a face looks at the camera, not too small and not turned away.",
     "upload_bomb": "That image is too large to unpack safely. Please send an ordinary photo.",
     "unsupported": (
         "I can't rate with that kind of message. Type your ratings (like #2 9 or 🔥), "

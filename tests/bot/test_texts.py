@@ -66,7 +66,7 @@ def test_keys_the_handlers_need_exist() -> None:
         "no_history", "history_caption", "no_morph", "morph_caption", "undone",
         "nothing_to_undo", "help", "lang_usage", "lang_set", "button_next", "button_best",
         "button_undo", "upload_queued", "upload_not_image", "upload_too_big",
-        "upload_bomb", "unsupported", "sticker", "voice", "unknown_command",
+        "upload_bomb", "upload_no_face", "unsupported", "sticker", "voice", "unknown_command",
         "error", "rating_hint",
     }  # fmt: skip
     assert needed <= message_keys()
