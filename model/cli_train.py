@@ -121,6 +121,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--progress-json",
+        metavar="PATH",
+        default=None,
+        help="append progress as JSON lines (step: loss, images/s, ETA; epoch; done) to PATH",
+    )
+    parser.add_argument(
+        "--keep-epochs",
+        action="store_true",
+        help="also keep each epoch's checkpoint as OUT.epochK.pt (named in --progress-json)",
+    )
+    parser.add_argument(
         "--weights-digest",
         metavar="PREFIX",
         default=None,
@@ -159,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     import torch  # after argument checks, so --help and mistakes answer fast
 
     from model.data import DataError
+    from model.progress import ProgressWriter
     from model.train import train
 
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
@@ -193,6 +205,9 @@ def run(args: argparse.Namespace) -> int:
         flip=args.flip,
         identity_batch=args.identity_batch,
     )
+    writer = None
+    if args.progress_json:
+        writer = ProgressWriter(args.progress_json, keep_epochs=args.keep_epochs)
     try:
         result = train(
             tc,
@@ -200,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=not args.no_progress,
             digest_path=args.weights_digest,
+            on_progress=writer,
         )
     except DataError as err:
         print(f"fotorobot train: {err}", file=sys.stderr)
@@ -209,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if int(os.environ.get("RANK", "0")) == 0:
         m = result["metrics"]
+        if writer is not None:
+            writer.write({"event": "done", "metrics": m, "seconds": result["seconds"]})
         if m:
             print(
                 f"done in {result['seconds']:.0f} s: held-out PSNR {m['psnr']:.2f} dB, "
