@@ -70,10 +70,10 @@ async def register_model_version(
         raise BadValue("model version must be a non-empty string")
     cfg, met = dumps_json(config, "model config"), dumps_json(metrics, "model metrics")
     async with write_tx(conn):
-        row = await upsert_model_version(
+        row: aiosqlite.Row | None = await upsert_model_version(
             conn, version, str(path), cfg, met, (trained_by, source, run_id, epoch)
         )
-        if active and not row["active"]:
+        if active and row is not None and not row["active"]:
             await set_active(conn, version, None)
             row = await fetch_one(
                 conn, "SELECT * FROM model_versions WHERE version = ?", (version,)
