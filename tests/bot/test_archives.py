@@ -156,7 +156,7 @@ def test_sources_stay_under_the_root(tmp_path: Path) -> None:
     os.symlink(root / "celeba" / "img" / "1.png", root / "fine" / "1.png")  # a link inside
 
     src = resolve_source("celeba/img/", root)
-    assert src.photos and src.label == "celeba/img" and src.spec == str((root / "celeba/img"))
+    assert src.photos and src.label == "celeba/img" and src.spec == str(root / "celeba/img")
     assert resolve_source("fine", root).label == "fine"
     cases = {
         "../secret": "outside",
