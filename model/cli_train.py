@@ -161,20 +161,12 @@ def _validate(args: argparse.Namespace) -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train; returns a process exit code."""
+def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, VAEConfig] | str:
+    """The recipe and the network the flags ask for, or what is wrong with them (also used
+    by `fotorobot tune`, which takes the same flags)."""
     problem = _validate(args)
     if problem:
-        print(f"fotorobot train: {problem}", file=sys.stderr)
-        return 2
-    import torch  # after argument checks, so --help and mistakes answer fast
-
-    from model.data import DataError
-    from model.progress import ProgressWriter
-    from model.train import train
-
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
+        return problem
     try:
         vc = VAEConfig(
             image_size=args.image_size,
@@ -187,8 +179,7 @@ def run(args: argparse.Namespace) -> int:
             dec_extra=args.dec_extra,
         )
     except ValueError as err:
-        print(f"fotorobot train: {err}", file=sys.stderr)
-        return 2
+        return str(err)
     tc = TrainConfig(
         data=args.data,
         out=args.out,
@@ -205,6 +196,24 @@ def run(args: argparse.Namespace) -> int:
         flip=args.flip,
         identity_batch=args.identity_batch,
     )
+    return tc, vc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; returns a process exit code."""
+    built = configs_from_args(args)
+    if isinstance(built, str):
+        print(f"fotorobot train: {built}", file=sys.stderr)
+        return 2
+    tc, vc = built
+    import torch  # after argument checks, so --help and mistakes answer fast
+
+    from model.data import DataError
+    from model.progress import ProgressWriter
+    from model.train import train
+
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
     writer = None
     if args.progress_json:
         writer = ProgressWriter(args.progress_json, keep_epochs=args.keep_epochs)
