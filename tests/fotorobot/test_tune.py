@@ -1,4 +1,4 @@
-"""`fotorobot tune`: random points, then EI from the project's GP; the best trial trained in full."""
+"""`fotorobot tune`: random points, then EI from the project's GP; the best trained in full."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def test_a_tiny_budget_returns_the_best_trial_it_saw(
     argv += ["--trial-epochs", "1", "--epochs", "2", "--progress-json", str(progress)]
     assert main(argv) == 0
     workdir = tmp_path / "best.tune"
-    trials = [Trial.from_dict(d) for d in json.loads((workdir / "trials.json").read_text())["trials"]]
+    record = json.loads((workdir / "trials.json").read_text())
+    trials = [Trial.from_dict(d) for d in record["trials"]]
     assert [t.source for t in trials] == ["random", "random", "ei"]
     assert all(np.isfinite(t.loss) and t.loss > 0 for t in trials)
     best = min(trials, key=lambda t: t.loss)
