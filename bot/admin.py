@@ -174,7 +174,11 @@ class AdminService:
         a caption "/train [options]" trains on it at once."""
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         root = self.settings.datasets_root
-        dest = root / "uploads" / dataset_folder_name(file_name, stamp)
+        name = dataset_folder_name(file_name, stamp)
+        dest, n = root / "uploads" / name, 1
+        while dest.exists():  # the same archive twice within a second
+            n += 1
+            dest = root / "uploads" / f"{name}-{n}"
         try:
             unpacked = await asyncio.to_thread(
                 unpack_archive, downloaded, dest, self.archive_limits

@@ -67,6 +67,7 @@ class ModelRegistry:
         self.executor = executor
         self.configured_path = configured_path
         self._loaded: OrderedDict[str, FaceModel] = OrderedDict()
+        self._paths: dict[str, Path] = {}  # where each loaded version's file is
         self._loading: dict[str, asyncio.Lock] = {}
         self._preloaded = preloaded
         self._active: FaceModel | None = preloaded
@@ -75,7 +76,7 @@ class ModelRegistry:
         """Register the configured model and load the active version (the configured one the
         first time, or when the configured file is new, or when the active file is gone)."""
         configured = self._preloaded or await self._load_file(self.configured_path)
-        self._remember(configured)
+        self._remember(configured, self.configured_path)
         known = await storage.get_model_version(self.conn, configured.version)
         await storage.register_model_version(
             self.conn,
@@ -112,8 +113,14 @@ class ModelRegistry:
         """The model of a version, loading it if needed; raises ModelGone."""
         found = self._loaded.get(version)
         if found is not None:
-            self._loaded.move_to_end(version)
-            return found
+            path = self._paths.get(version)
+            active = self._active is not None and self._active.version == version
+            if active or path is None or path.is_file():
+                self._loaded.move_to_end(version)
+                return found
+            # Its file was deleted (discarded): the search ends now, not at some later reload.
+            del self._loaded[version]
+            raise ModelGone(version)
         lock = self._loading.setdefault(version, asyncio.Lock())
         async with lock:  # two chats asking for the same version load it once
             found = self._loaded.get(version)
@@ -129,7 +136,7 @@ class ModelRegistry:
                 raise ModelGone(version) from exc
             if loaded.version != version:  # the file was replaced by other weights
                 raise ModelGone(version)
-            self._remember(loaded)
+            self._remember(loaded, Path(row.path))
             return loaded
 
     async def _load_file(self, path: Path) -> FaceModel:
@@ -139,13 +146,16 @@ class ModelRegistry:
         model: FaceModel = await loop.run_in_executor(self.executor, FaceModel.load, path)
         return model
 
-    def _remember(self, model: FaceModel) -> None:
+    def _remember(self, model: FaceModel, path: Path | None = None) -> None:
         self._loaded[model.version] = model
+        if path is not None:
+            self._paths[model.version] = path
         self._loaded.move_to_end(model.version)
         while len(self._loaded) > MAX_LOADED:
             for version in self._loaded:
                 if self._active is None or version != self._active.version:
                     del self._loaded[version]  # searches mid-round keep their reference
+                    self._paths.pop(version, None)
                     log.info("unloaded face model %s", version)
                     break
 
@@ -169,7 +179,6 @@ class ModelRegistry:
             return SwitchOutcome("file_gone", target)
         version = await storage.use_model_version(self.conn, target.version, by)
         self._active = model
-        self._remember(model)
         return SwitchOutcome("switched", version)
 
     async def rollback(self, by: int | None) -> SwitchOutcome:
@@ -189,7 +198,6 @@ class ModelRegistry:
                 await storage.forget_model_version(self.conn, version.version)
                 continue
             self._active = model
-            self._remember(model)
             return SwitchOutcome("switched", version)
 
     async def versions(self) -> list[tuple[storage.ModelVersion, int, bool]]:
