@@ -24,6 +24,7 @@ import storage
 from bot.datasets import mask_paths
 from bot.train_options import TrainOptions
 from bot.training_process import (
+    BENCH_FLAGS,
     Checkpoint,
     ProgressReader,
     RunFiles,
@@ -121,6 +122,7 @@ class Trainer:
         self._cancelling = False
         self._closing = False
         self._stored_at = 0.0
+        self.bench_flags = BENCH_FLAGS  # how thoroughly a finished run is measured
 
     def workdir(self, run_id: int) -> str:
         """A run's own folder under DATA_DIR/training."""
@@ -261,8 +263,11 @@ class Trainer:
         run = self.run
         if run is None or self._closing:
             return  # the bot is stopping: the next start marks the run interrupted
+        fresh = await storage.get_training_run(self.conn, run.id)
         if self._cancelling:
             await self._end(run, "cancelled", "")
+        elif code == 0 and (fresh is None or fresh.model_version is None):
+            await self._end(run, "failed", "no checkpoint was written")
         elif code == 0:
             await self._measure(run, files)
             await self._end(run, "cancelled" if self._cancelling else "done", "")
@@ -280,7 +285,8 @@ class Trainer:
         self.progress = Progress("measuring", epoch=run.epoch, epochs=run.epochs or 0)
         await self.reporter.progress(run, self.progress)
         files.bench.unlink(missing_ok=True)
-        proc = await self._spawn(bench_command(Path(found.path), files), files)
+        command = bench_command(Path(found.path), files, self.bench_flags)
+        proc = await self._spawn(command, files)
         if await proc.wait() != 0 or not files.bench.exists():
             log.warning("the model bench of run %s failed; see %s", run.id, files.log)
             return

@@ -96,7 +96,9 @@ def train_command(data: str, options: TrainOptions, files: RunFiles, *, resume: 
     return cmd
 
 
-def bench_command(checkpoint: Path, files: RunFiles) -> list[str]:
+def bench_command(
+    checkpoint: Path, files: RunFiles, flags: tuple[str, ...] = BENCH_FLAGS
+) -> list[str]:
     """`fotorobot bench model` of a finished run's checkpoint (figures to bench.json)."""
     return [
         *python_command(),
@@ -108,7 +110,7 @@ def bench_command(checkpoint: Path, files: RunFiles) -> list[str]:
         str(files.bench),
         "--threads",
         "1",
-        *BENCH_FLAGS,
+        *flags,
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ TINY = [
 ]  # fmt: skip
 
 
-def read_events(path: Path) -> list[dict[str, object]]:
+def read_events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -42,10 +43,10 @@ def test_progress_lines_and_kept_epochs(tmp_path: Path) -> None:
         kept = Path(str(e["checkpoint"]))
         assert kept == epoch_checkpoint_path(out, number) and kept.exists()
         assert load_checkpoint(kept)["config"]["epoch"] == number
-        assert "psnr" in e["metrics"]  # type: ignore[operator]
+        assert "psnr" in e["metrics"]
     # Epoch 1's file is its own: epoch 2's atomic write replaced model.pt, not the link.
-    assert file_version(epochs[1]["checkpoint"]) == file_version(out)  # type: ignore[arg-type]
-    assert file_version(epochs[0]["checkpoint"]) != file_version(out)  # type: ignore[arg-type]
+    assert file_version(epochs[1]["checkpoint"]) == file_version(out)
+    assert file_version(epochs[0]["checkpoint"]) != file_version(out)
 
 
 def test_writer_throttles_steps_but_never_epochs(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from telegram import Update
-from telegram.ext import MessageHandler, filters
+from telegram.ext import ContextTypes, MessageHandler, filters
 
 from telegram_fake import FakeBotAPI, fake_application_builder, polling
 
@@ -14,7 +14,7 @@ async def test_a_post_as_the_group_is_delivered_with_its_sender_chat() -> None:
     app = fake_application_builder(api).build()
     seen: list[Update] = []
 
-    async def record(update: Update, context: object) -> None:
+    async def record(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         seen.append(update)
 
     app.add_handler(MessageHandler(filters.ALL, record))
