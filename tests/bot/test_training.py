@@ -237,3 +237,28 @@ async def test_an_orphan_left_by_a_crash_is_stopped_and_its_epochs_registered(
     finally:
         if orphan.poll() is None:
             orphan.kill()
+
+
+@pytest.mark.slow
+async def test_train_with_tune_reports_the_trials_then_trains_the_best(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    olga = Person(api, "Olga")
+    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}))
+    async with running_bot(api, settings) as app:
+        fast_reports(app)
+        conn = app.bot_data.require().engine.conn
+        sent = api.send_text(olga.chat, olga.user, "/train synthetic:64 epochs=1 size=32 tune=3")
+        (progress,) = await olga.answers_after(sent)
+        plot = await wait_for(api, olga.chat, lambda m: m.kind == "photo", "the trials' plot")
+        assert (plot.caption or "").startswith("Run #1: held-out loss of each tuning trial")
+        table = await wait_for(api, olga.chat, lambda m: m.kind == "document", "the table")
+        rows = api.file_bytes(str(table.file_id)).decode().splitlines()
+        assert len(rows) == 2 + 3 and sum("**best**" in r for r in rows) == 1
+        end = await wait_for(api, olga.chat, lambda m: bool(m.buttons), "the end of the run")
+        assert (end.text or "").startswith("Training run #1 finished")
+        assert any("tuning, trial" in e for e in edits_of(api, progress.message_id))
+        run = await storage.get_training_run(conn, 1)
+        assert run is not None and run.state == "done"
+        version = await storage.get_model_version(conn, run.model_version or "")
+        best = next(r for r in rows if "**best**" in r).split("|")
+        assert version is not None and version.config["latent_dim"] == int(best[3])
