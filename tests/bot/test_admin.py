@@ -14,10 +14,11 @@ import torch
 
 import storage
 from bot.archives import ArchiveLimits
+from fotorobot.settings import Settings
 from model.checkpoint import atomic_save, file_version
 from model.config import VAEConfig
 from model.vae import VAE
-from telegram_fake import FakeBotAPI, FakeUser
+from telegram_fake import FakeBotAPI
 from tests.botkit import WAIT, Person, album_of, bot_settings, png_bytes, running_bot
 
 PHOTO = png_bytes(np.full((8, 8, 3), 90, dtype=np.uint8))
@@ -47,9 +48,8 @@ def text_of(messages: list[Any]) -> str:
 
 
 async def test_strangers_are_refused_audited_and_nothing_runs(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    owner = api.user(first_name="Olga")
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({owner.id}))
+    api, olga, settings = owner_setup(tmp_path)
+    owner = olga.user
     async with running_bot(api, settings) as app:
         deps = app.bot_data.require()
         stranger = Person(api, "Mallory")
@@ -77,9 +77,7 @@ async def test_strangers_are_refused_audited_and_nothing_runs(tmp_path: Path) ->
         assert all(e.admin_user_id == stranger.user.id for e in entries[1:])
         assert "abc" not in str([e.details for e in entries])  # a stranger's words aren't kept
         # The owner sees them all in /audit, newest first, with their own request on top.
-        owner_chat = Person.__new__(Person)
-        owner_chat.api, owner_chat.user, owner_chat.chat = api, owner, api.private_chat(owner)
-        (log,) = await owner_chat.say("/audit")
+        (log,) = await olga.say("/audit")
         lines = (log.text or "").splitlines()
         assert lines[0] == "Latest admin actions (newest first):"
         assert "/audit · shown" in lines[1] and f"id {owner.id}" in lines[1]
@@ -100,15 +98,17 @@ async def test_owners_get_the_admin_menu_others_do_not(tmp_path: Path) -> None:
         assert api.commands_for(scope={"type": "chat", "chat_id": other.id}) == []
 
 
-def owner_person(api: FakeBotAPI, name: str = "Olga") -> tuple[Person, FakeUser]:
-    person = Person(api, name)
-    return person, person.user
+def owner_setup(tmp_path: Path, **overrides: Any) -> tuple[FakeBotAPI, Person, Settings]:
+    """A fake Bot API, an owner in their private chat, and the bot's settings naming them."""
+    api = FakeBotAPI()
+    olga = Person(api, "Olga")
+    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}), **overrides)
+    return api, olga, settings
 
 
 async def test_use_models_rollback_and_hot_swap(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga, owner = owner_person(api)
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({owner.id}))
+    api, olga, settings = owner_setup(tmp_path)
+    owner = olga.user
     async with running_bot(api, settings) as app:
         engine = app.bot_data.require().engine
         conn = engine.conn
@@ -166,9 +166,7 @@ async def test_use_models_rollback_and_hot_swap(tmp_path: Path) -> None:
 
 
 async def test_a_search_whose_model_file_is_gone_ends_with_an_offer(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga, owner = owner_person(api)
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({owner.id}))
+    api, olga, settings = owner_setup(tmp_path)
     async with running_bot(api, settings) as app:
         engine = app.bot_data.require().engine
         path = tiny_checkpoint(tmp_path / "gone.pt")
@@ -216,12 +214,9 @@ async def send_zip(api: FakeBotAPI, person: Person, data: bytes, caption: str | 
 
 
 async def test_archives_are_unpacked_safely(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga, owner = owner_person(api)
     datasets = tmp_path / "datasets"
-    settings = bot_settings(
-        tmp_path, api.token, admin_ids=frozenset({owner.id}), datasets_dir=datasets
-    )
+    api, olga, settings = owner_setup(tmp_path, datasets_dir=datasets)
+    owner = olga.user
     async with running_bot(api, settings) as app:
         admin = app.bot_data.require().admin
         assert admin is not None
@@ -282,16 +277,12 @@ async def test_archives_are_unpacked_safely(tmp_path: Path) -> None:
 
 
 async def test_train_explains_itself_and_refuses_paths_outside(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga, owner = owner_person(api)
     datasets = tmp_path / "datasets"
     (datasets / "faces").mkdir(parents=True)
     secret = tmp_path / "secret-place"
     secret.mkdir()
     (datasets / "escape").symlink_to(secret)
-    settings = bot_settings(
-        tmp_path, api.token, admin_ids=frozenset({owner.id}), datasets_dir=datasets
-    )
+    api, olga, settings = owner_setup(tmp_path, datasets_dir=datasets)
     async with running_bot(api, settings) as app:
         (usage,) = await olga.say("/train")
         assert "synthetic:N" in (usage.text or "") and "epochs=10" in (usage.text or "")

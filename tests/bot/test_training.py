@@ -19,8 +19,8 @@ import storage
 from bot.training_process import RunFiles, process_alive
 from model.checkpoint import file_version
 from telegram_fake import FakeBotAPI, Msg
-from tests.bot.test_admin import tiny_checkpoint
-from tests.botkit import Person, album_of, bot_settings, running_bot
+from tests.bot.test_admin import owner_setup, tiny_checkpoint
+from tests.botkit import Person, album_of, running_bot
 
 RUN_WAIT = 600.0  # a loaded 2-core box: generous; the runs themselves take seconds
 TINY_RUN = "size=32 latent=8"
@@ -54,9 +54,7 @@ def edits_of(api: FakeBotAPI, message_id: int) -> list[str]:
 
 @pytest.mark.slow
 async def test_a_run_from_train_to_activate(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga = Person(api, "Olga")
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}))
+    api, olga, settings = owner_setup(tmp_path)
     async with running_bot(api, settings) as app:
         admin = fast_reports(app)
         engine = app.bot_data.require().engine
@@ -107,9 +105,7 @@ async def test_a_run_from_train_to_activate(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_cancel_ends_the_process_and_keeps_the_last_epoch(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga = Person(api, "Olga")
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}))
+    api, olga, settings = owner_setup(tmp_path)
     async with running_bot(api, settings) as app:
         admin = fast_reports(app)
         conn = app.bot_data.require().engine.conn
@@ -149,9 +145,7 @@ async def test_cancel_ends_the_process_and_keeps_the_last_epoch(tmp_path: Path) 
 
 @pytest.mark.slow
 async def test_a_restart_mid_run_is_found_and_resumed(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga = Person(api, "Olga")
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}))
+    api, olga, settings = owner_setup(tmp_path)
     async with running_bot(api, settings) as app:
         admin = fast_reports(app)
         await olga.say(f"/train synthetic:200 epochs=200 {TINY_RUN}")
@@ -201,9 +195,7 @@ async def test_an_orphan_left_by_a_crash_is_stopped_and_its_epochs_registered(
 ) -> None:
     """A crashed bot (SIGKILL) leaves its training process running: the next start stops it,
     registers the epoch it finished and offers to resume."""
-    api = FakeBotAPI()
-    olga = Person(api, "Olga")
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}))
+    api, olga, settings = owner_setup(tmp_path)
     workdir = tmp_path / "training" / "run-1"
     workdir.mkdir(parents=True)
     tiny_checkpoint(workdir / "model.epoch1.pt", latent_dim=5)
@@ -241,9 +233,7 @@ async def test_an_orphan_left_by_a_crash_is_stopped_and_its_epochs_registered(
 
 @pytest.mark.slow
 async def test_train_with_tune_reports_the_trials_then_trains_the_best(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    olga = Person(api, "Olga")
-    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({olga.user.id}))
+    api, olga, settings = owner_setup(tmp_path)
     async with running_bot(api, settings) as app:
         fast_reports(app)
         conn = app.bot_data.require().engine.conn
