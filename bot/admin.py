@@ -33,7 +33,7 @@ from bot.admin_outcomes import (
 from bot.archives import ArchiveError, ArchiveLimits, dataset_folder_name, unpack_archive
 from bot.datasets import SourceError, label_of, resolve_source
 from bot.train_options import OptionError, TrainOptions, parse_options
-from bot.training import Trainer, TrainingReporter
+from bot.training import Progress, Trainer, TrainingReporter
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -201,8 +201,10 @@ class AdminService:
         if not await self._allowed(caller, "train_status"):
             return StatusOutcome("refused")
         await self.audit(caller, "train_status", "shown")
-        if self.trainer.run is not None:
-            return StatusOutcome("running", self.trainer.run, self.trainer.progress)
+        run = self.trainer.run
+        if run is not None:
+            progress = self.trainer.progress or Progress("preparing", epochs=run.epochs or 0)
+            return StatusOutcome("running", run, progress)
         latest = await storage.list_training_runs(self.conn, limit=1)
         return StatusOutcome("idle", latest[0] if latest else None)
 

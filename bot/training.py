@@ -223,8 +223,12 @@ class Trainer:
             )
             await self.reporter.progress(run, self.progress)
         elif kind == "tuned":
-            table = Path(str(event.get("table", ""))).read_text(encoding="utf-8")
-            plot = Path(str(event.get("plot", ""))).read_bytes()
+            try:
+                table = Path(str(event.get("table", ""))).read_text(encoding="utf-8")
+                plot = Path(str(event.get("plot", ""))).read_bytes()
+            except OSError as exc:  # the run goes on; only its report is missing
+                log.warning("run %s: tuning report unreadable: %s", run.id, exc)
+                return
             await self.reporter.tuned(run, table, plot)
         elif kind == "epoch":
             await self._register_epoch(
