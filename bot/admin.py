@@ -270,7 +270,7 @@ class AdminService:
         """/models: every version, the active one, metrics, open searches on each."""
         if not await self._allowed(caller, "models"):
             return ModelsOutcome("refused")
-        rows = [ModelRow(v, n, present) for v, n, present in await self.models.versions()]
+        rows = [ModelRow(*row) for row in await self.models.versions()]
         await self.audit(caller, "models", "listed")
         return ModelsOutcome("listed", rows)
 

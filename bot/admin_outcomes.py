@@ -86,6 +86,7 @@ class ModelRow:
     version: storage.ModelVersion
     open_searches: int
     file_present: bool
+    loaded: bool  # in memory now
 
 
 ListStatus = Literal["refused", "listed"]

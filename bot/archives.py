@@ -80,11 +80,6 @@ class _Member:
     size: int
 
 
-def is_archive_name(file_name: str | None) -> bool:
-    """Whether a document's name says ZIP or tar (the content is checked when unpacking)."""
-    return bool(file_name) and str(file_name).lower().endswith(ARCHIVE_SUFFIXES)
-
-
 def safe_relative(name: str) -> PurePosixPath | None:
     """The member's path inside the folder, or None for an empty/dot name. Raises
     ArchiveError(path_escape) for an absolute path, a drive, or a '..' component."""

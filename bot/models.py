@@ -200,10 +200,11 @@ class ModelRegistry:
             self._active = model
             return SwitchOutcome("switched", version)
 
-    async def versions(self) -> list[tuple[storage.ModelVersion, int, bool]]:
-        """(version, open searches on it, file present) for every registered version."""
+    async def versions(self) -> list[tuple[storage.ModelVersion, int, bool, bool]]:
+        """(version, open searches on it, file present, loaded) for every registered one."""
         counts = await storage.open_sessions_by_model(self.conn)
+        loaded = set(self.loaded_versions())
         return [
-            (v, counts.get(v.version, 0), Path(v.path).is_file())
+            (v, counts.get(v.version, 0), Path(v.path).is_file(), v.version in loaded)
             for v in await storage.list_model_versions(self.conn)
         ]

@@ -153,7 +153,10 @@ def model_rows_text(lang: str, rows: list[ModelRow]) -> str:
                 origin=origin,
                 metrics=metrics_text(lang, v.metrics),
                 searches=row.open_searches,
-                missing="" if row.file_present else text(lang, "models_missing"),
+                notes=(
+                    ("" if row.file_present else text(lang, "models_missing"))
+                    + (text(lang, "models_loaded") if row.loaded else "")
+                ),
             )
         )
     if len(rows) > MODELS_SHOWN:

@@ -137,7 +137,8 @@ async def test_use_models_rollback_and_hot_swap(tmp_path: Path) -> None:
         assert round_ is not None and {f.latent.shape for f in round_.faces} == {(6,)}
         (listing,) = await olga.say("/models")
         lines = (listing.text or "").splitlines()
-        assert any(line.startswith(f"▶ {tiny}") and "open searches: 1" in line for line in lines)
+        assert any(line.startswith(f"▶ {tiny}") and "open searches: 1 · in memory" in line
+                   for line in lines)  # fmt: skip
         assert any(line.startswith(f"• {configured}") and "searches: 1" in line for line in lines)
         (answer,) = await olga.say(f"/use {tiny}")
         assert answer.text == f"Model {tiny} is already the active one."
