@@ -19,11 +19,14 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.context import BotApplication, BotContext, BotData, Deps
 from bot.handlers import register_handlers
+from bot.handlers.admin import register_owner_menu
 from bot.ordering import CONCURRENT_UPDATES, ChatOrderedUpdateProcessor
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
 
+    from bot.admin import AdminService
+    from bot.engine import Engine
     from fotorobot.settings import Settings
     from model import FaceModel
 
@@ -91,8 +94,18 @@ async def post_init(app: BotApplication) -> None:
         loop = asyncio.get_running_loop()
         data.model = await loop.run_in_executor(data.executor, FaceModel.load, settings.model_path)
     engine = await Engine.open(settings, data.model, data.executor)
-    data.deps = Deps(settings=settings, engine=engine)
+    admin = await open_admin(app, engine)
+    data.deps = Deps(settings=settings, engine=engine, admin=admin)
     await register_commands(app)
+    await register_owner_menu(app.bot, admin, sorted(settings.admin_ids))
+
+
+async def open_admin(app: BotApplication, engine: Engine) -> AdminService:
+    """The owners' service; a training run left by an earlier process is reported now."""
+    from bot.admin import AdminService
+    from bot.handlers.admin_reports import TelegramReporter
+
+    return await AdminService.open(engine, TelegramReporter(app.bot, engine))
 
 
 def single_threaded_torch() -> None:
@@ -124,6 +137,8 @@ async def register_commands(app: BotApplication) -> None:
 async def post_shutdown(app: BotApplication) -> None:
     """Close the engine's database and stop the worker threads we started."""
     data = app.bot_data
+    if data.deps is not None and data.deps.admin is not None:
+        await data.deps.admin.close()  # stops a training process: resumable at the next start
     if data.deps is not None:
         await data.deps.engine.close()
         data.deps = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
+    from bot.admin import AdminService
     from bot.engine import Engine
     from fotorobot.settings import Settings
     from model import FaceModel
@@ -24,6 +25,7 @@ class Deps:
 
     settings: Settings
     engine: Engine
+    admin: AdminService | None = None  # the owners' commands (bot.admin)
 
 
 class BotData:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -22,6 +21,7 @@ import numpy as np
 
 import storage
 from bot import pictures
+from bot.models import ModelRegistry
 from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
 from bot.texts import pick_language
@@ -60,18 +60,25 @@ class Engine:
         settings: Settings,
     ) -> None:
         self.conn = conn
-        self.model = model
+        # Searches keep the model they started with; new ones take the active version.
+        self.models = ModelRegistry(conn, executor, settings.model_path, preloaded=model)
         self.executor = executor
         self.settings = settings
         self.scale: RatingScale = settings.rating_scale
-        self._spaces: dict[int, LatentSpace] = {}
+        self._spaces: dict[tuple[str, int], LatentSpace] = {}
 
     @classmethod
     async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
         """Open (creating and migrating) the settings' database and serve from it."""
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         conn = await storage.connect(settings.db_path)
-        return cls(conn, model, executor, settings)
+        engine = cls(conn, model, executor, settings)
+        try:
+            await engine.models.start()
+        except BaseException:
+            await conn.close()
+            raise
+        return engine
 
     async def close(self) -> None:
         """Close the database connection."""
@@ -81,15 +88,16 @@ class Engine:
         """Run a CPU-bound call in the executor so the event loop keeps serving other chats."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def space(self, dim: int) -> LatentSpace:
-        """The cube <-> latent map of this model for a search dimension (cached)."""
+    def space(self, model: FaceModel, dim: int) -> LatentSpace:
+        """The cube <-> latent map of a model for a search dimension (cached)."""
         from optimization import LatentSpace
 
-        if dim not in self._spaces:
+        key = (model.version, dim)
+        if key not in self._spaces:
             # model.LatentBasis is frozen; optimization's BasisLike protocol only reads it.
-            basis: Any = self.model.latent_basis
-            self._spaces[dim] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
-        return self._spaces[dim]
+            basis: Any = model.latent_basis
+            self._spaces[key] = LatentSpace.from_basis(model.latent_dim, basis, dim)
+        return self._spaces[key]
 
     def new_settings(self) -> SearchSettings:
         """Search settings for a new session: configured sizes, a fresh seed."""
@@ -97,8 +105,9 @@ class Engine:
 
         # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
         # ratings, so search the principal axes that carry 99% of the encoded variance.
-        basis: Any = self.model.latent_basis
-        dim = subspace_dim(basis, int(self.model.latent_dim), int(self.settings.search_dim))
+        model = self.models.active_model
+        basis: Any = model.latent_basis
+        dim = subspace_dim(basis, int(model.latent_dim), int(self.settings.search_dim))
         return SearchSettings(
             dim=dim, album_size=int(self.settings.album_size), seed=secrets.randbelow(2**31)
         )
@@ -142,15 +151,22 @@ class Engine:
 
     async def start_session(self, chat_id: int) -> None:
         """Close the chat's current search (if any) and open a new one."""
+        model = self.models.active_model
         settings = self.new_settings()
         await storage.start_session(
             self.conn,
             chat_id,
-            self.model.version,
+            model.version,
             settings.to_dict(),
             dim=settings.dim,
-            latent_dim=int(self.model.latent_dim),
+            latent_dim=int(model.latent_dim),
         )
+
+    async def end_search(self, chat_id: int) -> None:
+        """Close the chat's open search (its model is gone: it cannot go on)."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is not None:
+            await storage.close_session(self.conn, session.id)
 
     async def has_search(self, chat_id: int) -> bool:
         """Whether the chat has an open search."""
@@ -163,6 +179,7 @@ class Engine:
         session = await storage.open_session(self.conn, chat_id)
         if session is None:
             return None
+        model = await self.models.get(session.model_version)  # ModelGone: the handler says so
         settings = SearchSettings.from_dict(session.settings)
         history = await storage.session_history(self.conn, session.id)
         scores, counts = aggregate_votes(len(history), history.votes)
@@ -171,8 +188,8 @@ class Engine:
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
         points, latents, sources, images, search_state = await self.run_cpu(
             compute_album,
-            self.model,
-            self.space(settings.dim),
+            model,
+            self.space(model, settings.dim),
             settings,
             history.points,
             scores,
@@ -309,9 +326,15 @@ class Engine:
 
     # --- uploads -----------------------------------------------------------------------
 
-    async def encode_upload(self, data: bytes) -> np.ndarray:
-        """Photo bytes -> latent (latent_dim,); raises model.ImageError for a bad image."""
-        latent: np.ndarray = await self.run_cpu(encode_photo, self.model, data)
+    async def encode_upload(self, data: bytes, chat_id: int | None = None) -> np.ndarray:
+        """Photo bytes -> latent (latent_dim,) of the chat's search model (else the active
+        one); raises model.ImageError for a bad image."""
+        session = None if chat_id is None else await storage.open_session(self.conn, chat_id)
+        if session is None:
+            model = self.models.active_model
+        else:
+            model = await self.models.get(session.model_version)
+        latent: np.ndarray = await self.run_cpu(encode_photo, model, data)
         return latent
 
     async def queue_upload(self, chat_id: int, latent: np.ndarray) -> UploadStatus:
@@ -331,7 +354,7 @@ class Engine:
     async def _draw(
         self,
         chat_id: int,
-        draw: Callable[[dict[str, Any], storage.History], T | None],
+        draw: Callable[[FaceModel, dict[str, Any], storage.History], T | None],
         *,
         needs_votes: bool,
     ) -> T | None:
@@ -343,26 +366,25 @@ class Engine:
         history = await storage.session_history(self.conn, session.id)
         if len(history) == 0 or (needs_votes and not history.votes):
             return None
-        picture: T | None = await self.run_cpu(draw, session.settings, history)
+        model = await self.models.get(session.model_version)
+        picture: T | None = await self.run_cpu(draw, model, session.settings, history)
         return picture
 
     async def best_face_picture(self, chat_id: int) -> BestFacePicture | None:
         """The best face of the chat's search, large; None before anything was rated."""
-        draw = functools.partial(pictures.best_face_picture, self.model)
-        return await self._draw(chat_id, draw, needs_votes=True)
+        return await self._draw(chat_id, pictures.best_face_picture, needs_votes=True)
 
     async def history_picture(self, chat_id: int) -> bytes | None:
         """One grid of every face shown in the chat's search with its rating (None: no faces)."""
 
-        def draw(_settings: dict[str, Any], history: storage.History) -> bytes:
-            return pictures.history_picture(self.model, history)
+        def draw(model: FaceModel, _settings: dict[str, Any], history: storage.History) -> bytes:
+            return pictures.history_picture(model, history)
 
         return await self._draw(chat_id, draw, needs_votes=False)
 
     async def morph_picture(self, chat_id: int) -> bytes | None:
         """GIF from the first album's best face to the best so far (None: nothing rated)."""
-        draw = functools.partial(pictures.morph_picture, self.model)
-        return await self._draw(chat_id, draw, needs_votes=True)
+        return await self._draw(chat_id, pictures.morph_picture, needs_votes=True)
 
 
 def compute_album(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -51,6 +52,8 @@ class BotBenchResult:
     api_calls_per_round: float  # Bot API requests (getUpdates aside) per album, /start included
     cpus: int
     load_average_1m: float  # the machine's load when the run ended (shared boxes)
+    while_training: str | None = None  # data of the training run going on meanwhile
+    training_images_per_s: float | None = None  # its speed during the measured window
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated ratings")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--while-training",
+        metavar="DATA",
+        default=None,
+        help="measure while a training run on DATA (e.g. synthetic:20000) goes on, started as "
+        "the bot's /train starts it: nice 19, one thread",
+    )
 
 
 def percentile_ms(values: list[float], q: float) -> float:
@@ -94,10 +104,61 @@ async def _user(
     return start, latencies
 
 
+class BackgroundTraining:
+    """A training run as the bot's /train starts it (bot.training_process), for the length of
+    a block: it has begun its first epoch before the block starts."""
+
+    def __init__(self, data: str, folder: Path) -> None:
+        self.data, self.folder = data, folder
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> BackgroundTraining:
+        from bot.train_options import TrainOptions
+        from bot.training_process import RunFiles, child_environment, train_command
+
+        files = RunFiles(self.folder)
+        self.files = files
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cmd = train_command(self.data, TrainOptions(epochs=100), files, resume=False)
+        with files.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *cmd,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                env=child_environment(),
+                start_new_session=True,
+            )
+        while not self.steps():  # importing torch and drawing the faces is not training yet
+            if self.proc.returncode is not None:
+                raise RuntimeError(f"the training run ended early; see {files.log}")
+            await asyncio.sleep(0.5)
+        return self
+
+    def steps(self) -> list[dict[str, Any]]:
+        """Its progress lines so far."""
+        if not self.files.progress.exists():
+            return []
+        lines = self.files.progress.read_text().splitlines()
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [e for e in events if e.get("event") == "step"]
+
+    async def __aexit__(self, *exc: object) -> None:
+        from bot.training_process import stop_group
+
+        if self.proc is not None:
+            await asyncio.to_thread(stop_group, self.proc.pid, str(self.folder))
+            await self.proc.wait()
+
+
 async def bench_bot(
-    users: int, rounds: int, search_dim: int, rate_limiter: bool, seed: int
+    users: int,
+    rounds: int,
+    search_dim: int,
+    rate_limiter: bool,
+    seed: int,
+    while_training: str | None = None,
 ) -> BotBenchResult:
-    """Run the benchmark once and return its figures."""
+    """Run the benchmark once (optionally while a training run goes on) and its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
     from fotorobot.logs import quiet_noisy_loggers
     from fotorobot.settings import load_settings
@@ -124,12 +185,20 @@ async def bench_bot(
                 # Warm-up: the first fit imports GPy and fills caches; not measured.
                 await _user(api, "Warmup", 1, np.random.default_rng(seed), timeout)
                 rngs = [np.random.default_rng([seed, i]) for i in range(users)]
-                calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
-                t0 = time.perf_counter()
-                results = await asyncio.gather(
-                    *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
-                )
-                wall = time.perf_counter() - t0
+                async with contextlib.AsyncExitStack() as stack:
+                    training = None
+                    if while_training:
+                        training = await stack.enter_async_context(
+                            BackgroundTraining(while_training, Path(tmp) / "training")
+                        )
+                    calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
+                    t0, started = time.perf_counter(), time.time()
+                    results = await asyncio.gather(
+                        *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
+                    )
+                    wall = time.perf_counter() - t0
+                    steps = training.steps() if training else []
+                    speeds = [s["images_per_s"] for s in steps if s["time"] >= started]
                 sends = sum(1 for c in api.calls if c.method.lower() != "getupdates")
                 sends -= calls_before
     starts = [s for s, _ in results]
@@ -159,6 +228,8 @@ async def bench_bot(
         api_calls_per_round=sends / (n_rounds + users),
         cpus=os.cpu_count() or 1,
         load_average_1m=os.getloadavg()[0],
+        while_training=while_training,
+        training_images_per_s=float(np.median(speeds)) if speeds else None,
     )
 
 
@@ -184,6 +255,14 @@ def report(result: BotBenchResult) -> str:
             f"{result.api_calls_per_round:.1f} Bot API calls per round",
             f"  peak memory  {result.peak_rss_mb:.0f} MB RSS (bot + fake server, one process)",
             f"  machine      {result.cpus} CPUs, load average {result.load_average_1m:.1f}",
+            *(
+                [
+                    f"  meanwhile    training on {result.while_training} at nice 19, 1 thread: "
+                    f"{result.training_images_per_s or 0:.0f} images/s"
+                ]
+                if result.while_training
+                else []
+            ),
             f"  Telegram     ~{TELEGRAM_MESSAGES_PER_SECOND:.0f} messages/s = "
             f"{result.telegram_rounds_per_s:.1f} rounds/s -> headroom x{result.headroom:.2f}: "
             f"{verdict}",
@@ -197,7 +276,14 @@ def run(args: argparse.Namespace) -> int:
         print("fotorobot bench bot: --users and --rounds must be >= 1", file=sys.stderr)
         return 2
     result = asyncio.run(
-        bench_bot(args.users, args.rounds, args.search_dim, not args.no_rate_limiter, args.seed)
+        bench_bot(
+            args.users,
+            args.rounds,
+            args.search_dim,
+            not args.no_rate_limiter,
+            args.seed,
+            args.while_training,
+        )
     )
     print(report(result))
     if args.json is not None:

@@ -18,6 +18,8 @@ Variables (all optional; without a token `fotorobot run` explains how to get one
     FOTOROBOT_LANGUAGE       en (default) or ru: for users whose Telegram language is neither
     FOTOROBOT_SEARCH_DIM     dimensions the search explores, 1..32, default 16
     FOTOROBOT_WEBHOOK_URL    public https URL: serve a webhook instead of long polling
+    FOTOROBOT_DATASETS_DIR   the one folder /train may read photos from (and where archives
+                             sent to the bot are unpacked), default $FOTOROBOT_DATA_DIR/datasets
 """
 
 from __future__ import annotations
@@ -93,6 +95,12 @@ class Settings:
     default_language: str = "en"
     search_dim: int = 16
     webhook_url: str | None = None
+    datasets_dir: Path | None = None  # None: data_dir / "datasets" (see datasets_root)
+
+    @property
+    def datasets_root(self) -> Path:
+        """FOTOROBOT_DATASETS_DIR, else DATA_DIR/datasets: the only folder /train reads."""
+        return self.datasets_dir if self.datasets_dir is not None else self.data_dir / "datasets"
 
     @property
     def model_path(self) -> Path:
@@ -152,6 +160,7 @@ def load_settings(
         default_language=_language(get("FOTOROBOT_LANGUAGE")),
         search_dim=_int("FOTOROBOT_SEARCH_DIM", get("FOTOROBOT_SEARCH_DIM"), 16, 1, 32),
         webhook_url=_url("FOTOROBOT_WEBHOOK_URL", get("FOTOROBOT_WEBHOOK_URL"), https=True),
+        datasets_dir=_path(get("FOTOROBOT_DATASETS_DIR")),
     )
 
 

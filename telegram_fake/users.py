@@ -344,6 +344,24 @@ class UserSide(Watching):
                 )
         self.notify()
 
+    def send_as_group(self, chat: ChatRef, text: str, *, reply_to: int | None = None) -> Msg:
+        """A text an anonymous group admin posts "as the group": Telegram sends it from
+        @GroupAnonymousBot (a bot account) with `sender_chat` set to the group itself."""
+        with self.lock:
+            target = self.chat_of(chat)
+            if target.type == "private":
+                raise ValueError("only group admins can post as the group")
+            sender_chat = target.to_dict()
+        plain, entities = format_text(text, None, None)
+        content: JSON = {"text": plain, "sender_chat": sender_chat}
+        if entities:
+            content["entities"] = entities
+        return self._user_message(chat, GROUP_ANONYMOUS_BOT, content, reply_to)
+
+
+# The account Telegram shows as the sender of anonymous group admins' messages.
+GROUP_ANONYMOUS_BOT = FakeUser(1087968824, "Group", username="GroupAnonymousBot", is_bot=True)
+
 
 def _caption(caption: str | None) -> JSON:
     if not caption:

@@ -228,8 +228,10 @@ class World:
     def bot_sees(self, chat: FakeChat, message: JSON) -> bool:
         """Whether Telegram would deliver a user's message to this bot (privacy mode)."""
         sender = message.get("from") or {}
-        if sender.get("is_bot"):
-            return False  # bots never see other bots' messages
+        if sender.get("is_bot") and "sender_chat" not in message:
+            # Bots never see other bots' messages; posts "as the group" or as a channel come
+            # from a bot account (@GroupAnonymousBot, @Channel_Bot) and are delivered.
+            return False
         if chat.type == "private" or not self.privacy_mode or chat.bot_admin:
             return True
         text = message.get("text") or message.get("caption") or ""

@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import commands, messages, system
+from bot.handlers import admin, commands, messages, system
 
 if TYPE_CHECKING:
     from bot.context import BotApplication
@@ -42,6 +42,7 @@ def register_handlers(app: BotApplication) -> None:
     # up once for the whole update (-1; PTB hands the same context to every group).
     app.add_handler(TypeHandler(Update, system.drop_bots), group=-2)
     app.add_handler(TypeHandler(Update, system.look_up_language), group=-1)
+    admin.register(app)  # owners' commands, archives and buttons before the general handlers
     # Editing an old "/start" must not restart anything: commands act on new messages only.
     fresh = filters.UpdateType.MESSAGE
     for name, callback in COMMANDS.items():

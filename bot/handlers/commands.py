@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeVar, assert_never
 
 from telegram import Update
 
-from bot.handlers.common import BEST, NEXT, UNDO, ensure_chat, next_album, reply, send_album
+from bot.handlers.common import BEST, NEW, NEXT, UNDO, ensure_chat, next_album, reply, send_album
 from bot.texts import SUPPORTED_LANGUAGES, text
 
 if TYPE_CHECKING:
@@ -177,3 +177,5 @@ async def button(update: Update, context: BotContext) -> None:
         await best(update, context)
     elif query.data == UNDO:
         await undo(update, context)
+    elif query.data == NEW:
+        await new(update, context)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # Callback data of the prompt's buttons.
 NEXT, BEST, UNDO = "next", "best", "undo"
+NEW = "new"  # under "this search's model is gone": start a new search
 
 
 async def ensure_chat(update: Update, engine: Engine) -> None:

@@ -99,7 +99,7 @@ async def photo(update: Update, context: BotContext) -> None:
         return
     data = bytes(await telegram_file.download_as_bytearray())
     try:
-        latent = await engine.encode_upload(data)
+        latent = await engine.encode_upload(data, chat.id)
     except ImageError as exc:
         log.info("refused upload in chat %s: %s", chat.id, exc)
         # The model's reasons are English and technical: answer with the localised gist.

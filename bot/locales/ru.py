@@ -3,6 +3,8 @@
 # ruff: noqa: E501  (one message per line reads better than split strings in a catalogue)
 from __future__ import annotations
 
+from bot.locales.admin_ru import ADMIN_COMMANDS, ADMIN_MESSAGES
+
 MESSAGES: dict[str, str] = {
     "greeting": (
         "Привет, {name}! Я Фоторобот: собираю лицо, которое вы представляете.\n\n"
@@ -94,3 +96,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("lang", "Язык: English / Русский"),
     ("help", "Как оценивать, все команды"),
 ]
+
+# The owners' commands (issue 12) keep their texts in a module of their own; one catalogue here.
+MESSAGES.update(ADMIN_MESSAGES)
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "MESSAGES"]

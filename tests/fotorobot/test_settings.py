@@ -35,6 +35,7 @@ def test_defaults_without_anything() -> None:
     assert config.default_language == "en"
     assert config.search_dim == 16
     assert config.webhook_url is None
+    assert config.datasets_root == Path("data") / "datasets"
 
 
 def test_dataclass_defaults_match_load_settings() -> None:
@@ -71,6 +72,9 @@ def test_every_variable(tmp_path: Path) -> None:
     assert config.webhook_url == "https://bot.example.org/hook"
     explicit_db = load_settings({**env, "FOTOROBOT_DB": str(tmp_path / "x.db")}, env_file=None)
     assert explicit_db.db_path == tmp_path / "x.db"
+    assert config.datasets_root == tmp_path / "d" / "datasets"  # follows the data dir
+    datasets = load_settings({**env, "FOTOROBOT_DATASETS_DIR": "~/faces"}, env_file=None)
+    assert datasets.datasets_root == Path("~/faces").expanduser()
 
 
 @pytest.mark.parametrize(
