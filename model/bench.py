@@ -152,7 +152,7 @@ def bench_quality(
         for k in (8, 12, 16, 20):
             if k < len(var):
                 report[f"pca_variance_top{k}"] = round(float(var[:k].sum() / var.sum()), 4)
-    if ckpt.get("train", {}).get("align"):
+    if fm.config.aligned:
         # A photo model: who the faces are is what matters (synthetic faces have no identity).
         from model.identity import IdentityMetric
         from model.identity_bench import identity_figures, prior_figures
