@@ -12,7 +12,7 @@ from storage.rows import Chat, User
 
 # Every table with a chat_id column, in the order rows must move on a chat migration
 # (parents first, so foreign keys hold at every statement).
-CHAT_TABLES = ("sessions", "rounds", "faces", "votes", "audit_log")
+CHAT_TABLES = ("sessions", "rounds", "faces", "votes", "audit_log", "picks", "restart_requests")
 
 
 def chat_from_row(row: aiosqlite.Row) -> Chat:
@@ -154,6 +154,7 @@ async def migrate_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id
         for forget_ids in (
             "UPDATE faces SET message_id = NULL WHERE chat_id = ?",
             "UPDATE rounds SET prompt_message_id = NULL WHERE chat_id = ?",
+            "UPDATE rounds SET poll_message_id = NULL WHERE chat_id = ?",
             "UPDATE votes SET message_id = NULL WHERE chat_id = ?",
         ):
             await conn.execute(forget_ids, (old_chat_id,))
