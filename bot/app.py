@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.context import BotApplication, BotContext, BotData, Deps
 from bot.handlers import register_handlers
+from bot.handlers.group_votes import start_group_rounds, stop_group_rounds
 from bot.ordering import CONCURRENT_UPDATES, ChatOrderedUpdateProcessor
+from bot.ratelimit import GroupRateLimiter
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # The update kinds the handlers use, asked for by name: Telegram remembers the last list given
 # and otherwise sends kinds nothing here handles (polls, channel posts...).
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"]
 
 
 def build_application(
@@ -53,11 +55,13 @@ def build_application(
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates))
         .post_init(post_init)
+        .post_stop(stop_group_rounds)
         .post_shutdown(post_shutdown)
         .job_queue(None)  # no scheduled jobs: spare the scheduler thread
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Albums and edits count per message in a group, as Telegram counts them.
+        builder = builder.rate_limiter(GroupRateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -92,6 +96,7 @@ async def post_init(app: BotApplication) -> None:
         data.model = await loop.run_in_executor(data.executor, FaceModel.load, settings.model_path)
     engine = await Engine.open(settings, data.model, data.executor)
     data.deps = Deps(settings=settings, engine=engine)
+    await start_group_rounds(app)  # re-arms the stored deadlines of open group rounds
     await register_commands(app)
 
 
@@ -124,6 +129,7 @@ async def register_commands(app: BotApplication) -> None:
 async def post_shutdown(app: BotApplication) -> None:
     """Close the engine's database and stop the worker threads we started."""
     data = app.bot_data
+    await stop_group_rounds(app)  # post_stop did unless the application never started
     if data.deps is not None:
         await data.deps.engine.close()
         data.deps = None

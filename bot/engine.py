@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import secrets
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import numpy as np
 
 import storage
 from bot import pictures
+from bot.groups import GroupRounds
 from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
 from bot.texts import pick_language
@@ -65,6 +67,7 @@ class Engine:
         self.settings = settings
         self.scale: RatingScale = settings.rating_scale
         self._spaces: dict[int, LatentSpace] = {}
+        self.groups = GroupRounds(conn, settings)  # group rounds and every chat's settings
 
     @classmethod
     async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
@@ -91,7 +94,7 @@ class Engine:
             self._spaces[dim] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
         return self._spaces[dim]
 
-    def new_settings(self) -> SearchSettings:
+    def new_settings(self, album_size: int | None = None) -> SearchSettings:
         """Search settings for a new session: configured sizes, a fresh seed."""
         from optimization import SearchSettings, subspace_dim
 
@@ -99,9 +102,8 @@ class Engine:
         # ratings, so search the principal axes that carry 99% of the encoded variance.
         basis: Any = self.model.latent_basis
         dim = subspace_dim(basis, int(self.model.latent_dim), int(self.settings.search_dim))
-        return SearchSettings(
-            dim=dim, album_size=int(self.settings.album_size), seed=secrets.randbelow(2**31)
-        )
+        size = int(self.settings.album_size if album_size is None else album_size)
+        return SearchSettings(dim=dim, album_size=size, seed=secrets.randbelow(2**31))
 
     # --- chats and people ----------------------------------------------------------------
 
@@ -140,9 +142,9 @@ class Engine:
 
     # --- searches and albums -------------------------------------------------------------
 
-    async def start_session(self, chat_id: int) -> None:
+    async def start_session(self, chat_id: int, started_by: int | None = None) -> None:
         """Close the chat's current search (if any) and open a new one."""
-        settings = self.new_settings()
+        settings = self.new_settings((await self.groups.settings_for(chat_id)).album_size)
         await storage.start_session(
             self.conn,
             chat_id,
@@ -150,7 +152,12 @@ class Engine:
             settings.to_dict(),
             dim=settings.dim,
             latent_dim=int(self.model.latent_dim),
+            started_by=started_by,
         )
+
+    async def chat_scale(self, chat_id: int) -> RatingScale:
+        """The rating scale the chat chose (/settings), else the configured one."""
+        return (await self.groups.settings_for(chat_id)).scale
 
     async def has_search(self, chat_id: int) -> bool:
         """Whether the chat has an open search."""
@@ -158,14 +165,19 @@ class Engine:
 
     async def plan_album(self, chat_id: int) -> AlbumPlan | None:
         """The next album of the chat's search (GP + EI, or Sobol); None without a search."""
-        from optimization import SearchSettings, aggregate_votes
+        from optimization import SearchSettings, aggregate_votes, all_votes
 
         session = await storage.open_session(self.conn, chat_id)
         if session is None:
             return None
-        settings = SearchSettings.from_dict(session.settings)
+        # The chat's album size applies from its next album (/settings), in a running search too.
+        album_size = (await self.groups.settings_for(chat_id)).album_size
+        settings = dataclasses.replace(
+            SearchSettings.from_dict(session.settings), album_size=album_size
+        )
         history = await storage.session_history(self.conn, session.id)
-        scores, counts = aggregate_votes(len(history), history.votes)
+        votes = all_votes(history.votes, history.rounds, history.picks)
+        scores, counts = aggregate_votes(len(history), votes)
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
@@ -194,6 +206,25 @@ class Engine:
             self.conn, plan.session_id, plan.faces, message_ids, state=plan.state
         )
         return round_.id
+
+    async def round_images(self, round_id: int) -> list[bytes] | None:
+        """A round's album drawn again from its stored latents (to show it once more)."""
+        from bot import render
+
+        round_ = await storage.get_round(self.conn, round_id)
+        if round_ is None or not round_.faces:
+            return None
+        latents = np.stack([face.latent for face in round_.faces])  # (k, latent_dim)
+
+        def draw() -> list[bytes]:
+            return render.album_images(self.model.decode(latents))
+
+        images: list[bytes] = await self.run_cpu(draw)
+        return images
+
+    async def reattach_album(self, round_id: int, message_ids: list[int]) -> None:
+        """A round's faces were sent again: their new photo messages."""
+        await storage.reattach_album(self.conn, round_id, message_ids)
 
     async def set_prompt(self, round_id: int, message_id: int) -> None:
         """Remember the prompt message, so replies to it rate the album."""
@@ -235,11 +266,15 @@ class Engine:
         return await storage.open_round(self.conn, chat_id), None
 
     def parse(
-        self, text: str, album_size: int, target_position: int | None
+        self,
+        text: str,
+        album_size: int,
+        target_position: int | None,
+        scale: RatingScale | None = None,
     ) -> ParsedRatings | RatingError:
-        """Parse a rating message with the configured scale."""
+        """Parse a rating message with the chat's scale (default: the configured one)."""
         return parse_ratings(
-            text, album_size=album_size, scale=self.scale, target_position=target_position
+            text, album_size=album_size, scale=scale or self.scale, target_position=target_position
         )
 
     async def rate(
@@ -262,7 +297,7 @@ class Engine:
         if round_ is None:
             return RateOutcome("no_round")
         album_size = len(round_.faces)
-        parsed = self.parse(text, album_size, target)
+        parsed = self.parse(text, album_size, target, await self.chat_scale(chat_id))
         if isinstance(parsed, RatingError):
             return RateOutcome(
                 "unreadable", error=parsed, album_size=album_size, round_id=round_.id
@@ -341,7 +376,7 @@ class Engine:
         if session is None:
             return None
         history = await storage.session_history(self.conn, session.id)
-        if len(history) == 0 or (needs_votes and not history.votes):
+        if len(history) == 0 or (needs_votes and not (history.votes or history.picks)):
             return None
         picture: T | None = await self.run_cpu(draw, session.settings, history)
         return picture

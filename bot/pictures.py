@@ -39,10 +39,18 @@ def mean_ratings(history: History) -> np.ndarray:
 
 def best_history_index(settings: dict[str, object], history: History) -> int | None:
     """Index of the best face (GP posterior-mean argmax over rated faces; CPU)."""
-    from optimization import SearchSettings, aggregate_votes, best_index, new_search, observe
+    from optimization import (
+        SearchSettings,
+        aggregate_votes,
+        all_votes,
+        best_index,
+        new_search,
+        observe,
+    )
 
     search_settings = SearchSettings.from_dict(dict(settings))
-    scores, counts = aggregate_votes(len(history), history.votes)
+    votes = all_votes(history.votes, history.rounds, history.picks)  # group picks count too
+    scores, counts = aggregate_votes(len(history), votes)
     search = observe(new_search(search_settings), history.points, scores, counts)
     return best_index(search)
 

@@ -56,6 +56,8 @@ class RoundTally:
     album_size: int
     is_open: bool
     deadline: float | None
+    message_id: int | None  # the tally (the round's prompt message)
+    poll_message_id: int | None
     votes: list[tuple[int, int, float]]  # (position, user, value)
     picks: list[tuple[int, int]]  # (position, user)
     names: dict[int, str]  # user id -> first name, where known
@@ -234,6 +236,8 @@ async def round_tally(conn: aiosqlite.Connection, round_id: int) -> RoundTally |
         album_size=int(size[0]) if size else 0,
         is_open=rrow["closed_at"] is None,
         deadline=rrow["deadline"],
+        message_id=rrow["prompt_message_id"],
+        poll_message_id=rrow["poll_message_id"],
         votes=[(int(r[0]), int(r[1]), float(r[2])) for r in votes],
         picks=[(int(r[0]), int(r[1])) for r in picks],
         names={int(r[0]): str(r[1]) for r in names},

@@ -9,6 +9,7 @@ from telegram import ChatMember, Update
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.handlers.group_votes import carry_round_over
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
@@ -21,7 +22,10 @@ async def drop_bots(update: Update, context: BotContext) -> None:
     """Ignore everything other bots send (they could loop with us)."""
     user, msg = update.effective_user, update.effective_message
     # An anonymous group admin, or a person posting as a channel, arrives from a bot account
-    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same.
+    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same. So does
+    # an anonymous admin's poll answer (from @Channel_Bot, with voter_chat set).
+    if update.poll_answer is not None and update.poll_answer.voter_chat is not None:
+        return
     if user is not None and user.is_bot and (msg is None or msg.sender_chat is None):
         raise ApplicationHandlerStop
 
@@ -55,6 +59,7 @@ async def migrated(update: Update, context: BotContext) -> None:
         return
     await context.deps.engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
     log.info("chat %s migrated to %s", msg.chat_id, msg.migrate_to_chat_id)
+    await carry_round_over(context, msg.chat_id, msg.migrate_to_chat_id)
 
 
 def _describe(update: object) -> str:
