@@ -244,7 +244,7 @@ class Engine:
         if round_ is None:
             return NextStep("resume" if await self.has_search(chat_id) else "no_search")
         rated, _missing = await self.round_progress(round_)
-        if not rated:
+        if not rated and not await self.groups.voters(round_.id):  # a poll pick counts too
             return NextStep("needs_rating")
         return NextStep("ready", round_id=round_.id)
 

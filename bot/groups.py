@@ -403,6 +403,11 @@ class GroupRounds:
         round_ = await storage.get_round(self.conn, round_id)
         return None if round_ is None else round_.chat_id
 
+    async def voters(self, round_id: int) -> int:
+        """Distinct people who rated or picked in the round."""
+        rows = await storage.round_tally(self.conn, round_id)
+        return 0 if rows is None else len(rows.voters)
+
     async def tally(self, round_id: int) -> Tally | None:
         """The round's voters, leader and time left, for its tally message."""
         rows = await storage.round_tally(self.conn, round_id)
