@@ -176,6 +176,19 @@ class GroupRateLimiter(BaseRateLimiter[int]):
                 await asyncio.sleep(wait)
             window.take(n)
 
+    async def _reserve_group(self, group: SlidingWindow, cost: int) -> None:
+        """Room in the group's window and the bot's, recorded at the moment of the call: the
+        group's units are stamped only once the overall wait is over, so a call held back by
+        the overall limit never reaches Telegram later than the group's window believes."""
+        async with group.lock:
+            while True:
+                while (wait := group.wait(cost)) > 0:
+                    await asyncio.sleep(wait)
+                await self._reserve(self.overall, 1)
+                if group.wait(cost) == 0:  # a 429 may have blocked the group meanwhile
+                    group.take(cost)
+                    return
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -192,8 +205,8 @@ class GroupRateLimiter(BaseRateLimiter[int]):
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
             if group is not None:
-                await self._reserve(group, cost)
-            if chat_id is not None:
+                await self._reserve_group(group, cost)
+            elif chat_id is not None:
                 await self._reserve(self.overall, 1)
             try:
                 return await callback(*args, **kwargs)

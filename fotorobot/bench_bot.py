@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-rate-limiter",
         action="store_true",
-        help="build the bot without AIORateLimiter (raw capacity)",
+        help="build the bot without its rate limiter (raw capacity)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated ratings")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
