@@ -18,9 +18,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fotorobot.bench_group import GroupBenchResult
 
 # Telegram's own ceiling for one bot: about 30 messages per second overall.
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
@@ -67,6 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated ratings")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--group",
+        type=int,
+        default=0,
+        metavar="N",
+        help="group chats of N members voting in polls instead (Telegram's limits on)",
+    )
+    parser.add_argument("--groups", type=int, default=2, help="with --group: how many (2)")
 
 
 def percentile_ms(values: list[float], q: float) -> float:
@@ -196,10 +207,22 @@ def run(args: argparse.Namespace) -> int:
     if args.users < 1 or args.rounds < 1:
         print("fotorobot bench bot: --users and --rounds must be >= 1", file=sys.stderr)
         return 2
-    result = asyncio.run(
-        bench_bot(args.users, args.rounds, args.search_dim, not args.no_rate_limiter, args.seed)
-    )
-    print(report(result))
+    if args.group < 0 or (args.group and args.groups < 1):
+        print("fotorobot bench bot: --group and --groups must be >= 1", file=sys.stderr)
+        return 2
+    result: BotBenchResult | GroupBenchResult
+    if args.group:
+        from fotorobot.bench_group import bench_groups, report_groups
+
+        result = asyncio.run(
+            bench_groups(args.groups, args.group, args.rounds, args.search_dim, args.seed)
+        )
+        print(report_groups(result))
+    else:
+        result = asyncio.run(
+            bench_bot(args.users, args.rounds, args.search_dim, not args.no_rate_limiter, args.seed)
+        )
+        print(report(result))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(asdict(result), indent=2) + "\n")
