@@ -292,6 +292,8 @@ class GroupRounds:
         self.timers = DeadlineTimers()
         self.tallies = TallyCoalescer()
         self._members: dict[int, tuple[int, float]] = {}  # chat -> (member count, when)
+        # Asked on every poll answer, fixed once the poll is sent (moved by a migration only).
+        self._poll_chats: dict[str, int] = {}
 
     # --- settings ---------------------------------------------------------------------
 
@@ -340,21 +342,34 @@ class GroupRounds:
 
     async def poll_chat(self, poll_id: str) -> int | None:
         """The chat a poll of ours belongs to (poll answers carry no chat)."""
-        return await storage.poll_chat(self.conn, poll_id)
+        chat_id = self._poll_chats.get(poll_id)
+        if chat_id is None:
+            chat_id = await storage.poll_chat(self.conn, poll_id)
+            if chat_id is not None:
+                self._poll_chats[poll_id] = chat_id
+        return chat_id
 
-    async def attach_poll(self, round_id: int, poll_id: str, message_id: int) -> None:
+    async def attach_poll(self, round_id: int, chat_id: int, poll_id: str, message_id: int) -> None:
         """Remember the round's poll and its message."""
         await storage.attach_poll(self.conn, round_id, poll_id, message_id)
+        self._poll_chats[poll_id] = chat_id
 
     def _arm(self, state: storage.RoundState) -> None:
         if state.deadline is not None and not state.closed_now:
             self.timers.arm(state.round_id, state.deadline)
 
     async def pick(
-        self, chat_id: int, poll_id: str, voter_id: int, positions: list[int]
+        self,
+        chat_id: int,
+        poll_id: str,
+        voter_id: int,
+        positions: list[int],
+        voter: tuple[str | None, str | None, str | None] = (None, None, None),
     ) -> VoteOutcome:
-        """A poll answer (positions are 1-based; empty: retracted)."""
+        """A poll answer (positions are 1-based; empty: retracted); `voter`: first name,
+        username and language, stored with the answer."""
         settings = await self.settings_for(chat_id)
+        first_name, username, language = voter
         result = await storage.cast_picks(
             self.conn,
             poll_id,
@@ -362,6 +377,9 @@ class GroupRounds:
             positions,
             quorum=self.quorum(chat_id, settings),
             deadline_s=settings.deadline_s or None,
+            first_name=first_name,
+            username=username,
+            language=language,
         )
         if result is None:
             return VoteOutcome("unknown")
@@ -460,10 +478,13 @@ class GroupRounds:
         await storage.log_admin_action(self.conn, user_id, action, chat_id=chat_id, details=details)
 
     def migrated(self, old_chat_id: int, new_chat_id: int) -> None:
-        """The group became a supergroup: its cached member count moves too."""
+        """The group became a supergroup: what is cached about it moves too."""
         known = self._members.pop(old_chat_id, None)
         if known is not None:
             self._members[new_chat_id] = known
+        for poll_id, chat_id in list(self._poll_chats.items()):
+            if chat_id == old_chat_id:
+                self._poll_chats[poll_id] = new_chat_id
 
     async def stop(self) -> None:
         """Stop timers and pending tally edits (shutdown)."""

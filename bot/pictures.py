@@ -102,13 +102,17 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
 
 def morph_endpoints(settings: dict[str, object], history: History) -> tuple[int, int] | None:
     """(best face of the first album, best face overall) as history indices, or None."""
-    ratings = mean_ratings(history)
+    from optimization import aggregate_votes, all_votes
+
+    # Standardised per rater, with a group's poll picks: the same view of the album as the search.
+    votes = all_votes(history.votes, history.rounds, history.picks)
+    scores, counts = aggregate_votes(len(history), votes)
     first_round = int(history.rounds.min())
     first = [i for i in range(len(history)) if history.rounds[i] == first_round]
-    rated_first = [i for i in first if not np.isnan(ratings[i])]
+    rated_first = [i for i in first if counts[i] > 0]
     if not rated_first:
         return None
-    start = max(rated_first, key=lambda i: ratings[i])
+    start = max(rated_first, key=lambda i: scores[i])
     end = best_history_index(settings, history)
     if end is None:
         return None

@@ -144,10 +144,14 @@ async def cast_picks(
     *,
     quorum: int,
     deadline_s: float | None,
+    first_name: str | None = None,
+    username: str | None = None,
+    language: str | None = None,
 ) -> PickResult | None:
     """Store one poll answer: the user's picks of that round become exactly `positions`
     (1-based album positions; empty retracts them). Then settle the round (deadline, quorum),
-    all in one transaction. None when the poll is not one of ours."""
+    all in one transaction, the voter's names refreshed in it too (a poll answer is the only
+    message some voters send). None when the poll is not one of ours."""
     wanted = sorted({int(p) for p in positions})
     t = now()
     async with write_tx(conn):
@@ -162,9 +166,14 @@ async def cast_picks(
         if unknown:
             raise BadValue(f"the album has no face #{unknown[0]}")
         await conn.execute(
-            """INSERT INTO users (user_id, created_at, updated_at) VALUES (?, ?, ?)
-               ON CONFLICT (user_id) DO NOTHING""",
-            (user_id, t, t),
+            """INSERT INTO users (user_id, username, first_name, language, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (user_id) DO UPDATE SET
+                   username = COALESCE(excluded.username, users.username),
+                   first_name = COALESCE(excluded.first_name, users.first_name),
+                   language = COALESCE(excluded.language, users.language),
+                   updated_at = excluded.updated_at""",
+            (user_id, username, first_name, language, t, t),
         )
         await conn.execute(
             "DELETE FROM picks WHERE round_id = ? AND user_id = ?", (rrow["id"], user_id)

@@ -69,18 +69,19 @@ async def poll_answer(update: Update, context: BotContext) -> None:
     chat_id = await engine.groups.poll_chat(answer.poll_id)
     if chat_id is None:
         return  # not a poll of ours (or of a chat forgotten since)
+    names: tuple[str | None, str | None, str | None] = (None, None, None)
     if answer.voter_chat is not None:
         voter = answer.voter_chat.id  # an anonymous admin votes in the group's name
     elif answer.user is not None:
-        voter = answer.user.id
         user = answer.user
-        await engine.record_user(user.id, user.username, user.first_name, user.language_code)
+        voter, names = user.id, (user.first_name, user.username, user.language_code)
     else:
         return
-    context.language = await engine.chat_language(chat_id, None)
     await groups.ensure_member_count(context, chat_id)
     positions = [option + 1 for option in answer.option_ids]
-    outcome = await engine.groups.pick(chat_id, answer.poll_id, voter, positions)
+    outcome = await engine.groups.pick(chat_id, answer.poll_id, voter, positions, names)
+    if outcome.status in ("recorded", "closed"):  # something to show: in the group's language
+        context.language = await engine.chat_language(chat_id, None)
     await after_vote(context, chat_id, outcome)
 
 

@@ -128,7 +128,7 @@ async def open_group_round(
     engine = context.deps.engine
     poll = await send_faces_poll(context, chat_id, photos)
     if poll is not None and poll.poll is not None:
-        await engine.groups.attach_poll(round_id, poll.poll.id, poll.message_id)
+        await engine.groups.attach_poll(round_id, chat_id, poll.poll.id, poll.message_id)
     await ensure_member_count(context, chat_id)
     tally = await engine.groups.tally(round_id)
     if tally is None:

@@ -161,6 +161,13 @@ async def test_the_deadline_closes_a_round(tmp_path: Path) -> None:
         await group.settle()
         assert "Round 1 closed: 1 took part" in (tally.text or "")
         assert sends(api, "sendMediaGroup", group.chat) == 2
+        # A group that only voted in polls has a best face and a morph all the same.
+        asked = api.send_text(group.chat, group.user("Bob"), "/best")
+        (best,) = await api.wait_for_messages(group.chat, 1, after=asked.message_id)
+        assert best.kind == "photo" and "round 1, face #3" in (best.caption or "")
+        asked = api.send_text(group.chat, group.user("Bob"), "/morph")
+        (morph,) = await api.wait_for_messages(group.chat, 1, after=asked.message_id)
+        assert morph.kind == "animation"
 
 
 async def test_the_deadline_closes_a_round_after_a_restart(tmp_path: Path) -> None:
