@@ -24,6 +24,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from fotorobot.bench_group import GroupBenchResult
+    from fotorobot.settings import Settings
 
 # Telegram's own ceiling for one bot: about 30 messages per second overall.
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
@@ -80,6 +81,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--groups", type=int, default=2, help="with --group: how many (2)")
 
 
+def bench_settings(token: str, url: str, data_dir: str, search_dim: int) -> Settings:
+    """The bot's settings for a benchmark against the fake at `url`, data in a temporary dir."""
+    from fotorobot.settings import load_settings
+
+    environ = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": url,
+        "FOTOROBOT_DATA_DIR": data_dir,
+        "FOTOROBOT_SEARCH_DIM": str(search_dim),
+    }
+    return load_settings(environ=environ, env_file=None)
+
+
 def percentile_ms(values: list[float], q: float) -> float:
     """The q-th percentile of durations in seconds, in milliseconds (NaN when empty)."""
     return float(np.percentile(values, q) * 1000.0) if values else float("nan")
@@ -111,7 +125,6 @@ async def bench_bot(
     """Run the benchmark once and return its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
     from fotorobot.logs import quiet_noisy_loggers
-    from fotorobot.settings import load_settings
     from telegram_fake import FakeBotAPI, polling, serve_http
 
     quiet_noisy_loggers()
@@ -119,15 +132,7 @@ async def bench_bot(
     api = FakeBotAPI(keep_file_bytes=False)
     with tempfile.TemporaryDirectory(prefix="fotorobot-bench-") as tmp:
         async with serve_http(api) as url:
-            settings = load_settings(
-                environ={
-                    "TELEGRAM_BOT_TOKEN": api.token,
-                    "TELEGRAM_API_BASE_URL": url,
-                    "FOTOROBOT_DATA_DIR": tmp,
-                    "FOTOROBOT_SEARCH_DIM": str(search_dim),
-                },
-                env_file=None,
-            )
+            settings = bench_settings(api.token, url, tmp, search_dim)
             app = build_application(settings, rate_limiter=rate_limiter)
             async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
                 searched_dim = app.bot_data.require().engine.new_settings().dim

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from fotorobot.bench_bot import percentile_ms
+from fotorobot.bench_bot import bench_settings, percentile_ms
 
 
 @dataclass
@@ -93,7 +93,6 @@ async def bench_groups(
     """Run the group benchmark once and return its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
     from fotorobot.logs import quiet_noisy_loggers
-    from fotorobot.settings import load_settings
     from telegram_fake import FakeBotAPI, polling, serve_http
 
     quiet_noisy_loggers()
@@ -101,15 +100,7 @@ async def bench_groups(
     api.flood_control()  # Telegram's limits: the bot must stay under them
     with tempfile.TemporaryDirectory(prefix="fotorobot-bench-group-") as tmp:
         async with serve_http(api) as url:
-            settings = load_settings(
-                environ={
-                    "TELEGRAM_BOT_TOKEN": api.token,
-                    "TELEGRAM_API_BASE_URL": url,
-                    "FOTOROBOT_DATA_DIR": tmp,
-                    "FOTOROBOT_SEARCH_DIM": str(search_dim),
-                },
-                env_file=None,
-            )
+            settings = bench_settings(api.token, url, tmp, search_dim)
             app = build_application(settings)
             async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
                 engine = app.bot_data.require().engine

@@ -15,6 +15,7 @@ from typing import Literal
 
 import aiosqlite
 
+from storage.chats import store_user
 from storage.db import fetch_all, fetch_one, now, read_tx, write_tx
 from storage.errors import BadValue, DuplicateMessage, NotFound
 
@@ -165,16 +166,7 @@ async def cast_picks(
         unknown = [p for p in wanted if p not in by_position]
         if unknown:
             raise BadValue(f"the album has no face #{unknown[0]}")
-        await conn.execute(
-            """INSERT INTO users (user_id, username, first_name, language, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (user_id) DO UPDATE SET
-                   username = COALESCE(excluded.username, users.username),
-                   first_name = COALESCE(excluded.first_name, users.first_name),
-                   language = COALESCE(excluded.language, users.language),
-                   updated_at = excluded.updated_at""",
-            (user_id, username, first_name, language, t, t),
-        )
+        await store_user(conn, user_id, username, first_name, language)
         await conn.execute(
             "DELETE FROM picks WHERE round_id = ? AND user_id = ?", (rrow["id"], user_id)
         )

@@ -211,8 +211,8 @@ async def test_settings_are_for_group_admins_only(tmp_path: Path) -> None:
         (panel,) = await api.wait_for_messages(group.chat, 1, after=shown.message_id)
         assert "quorum: 3" in (panel.text or "")
         query = api.press_button(group.chat, group.user("Bob"), panel.message_id, "gs:quorum:+")
-        await api.wait_until(lambda: api.callback_answer(query), timeout=WAIT)
-        assert api.callback_answer(query)["show_alert"]
+        answer = await api.wait_until(lambda: api.callback_answer(query), timeout=WAIT)
+        assert answer["show_alert"]
         query = api.press_button(group.chat, group.user("Ann"), panel.message_id, "gs:quorum:-")
         await api.wait_until(lambda: "quorum: 2" in (panel.text or ""), timeout=WAIT)
         changed = api.send_text(group.chat, group.user("Ann"), "/settings deadline 3m")
@@ -243,8 +243,8 @@ async def test_an_anonymous_admins_next_works_a_members_does_not(tmp_path: Path)
         (refused,) = await api.wait_for_messages(group.chat, 1, after=asked.message_id)
         assert "Only the group's admins or whoever started" in (refused.text or "")
         query = api.press_button(group.chat, group.user("Bob"), tally.message_id, "next")
-        await api.wait_until(lambda: api.callback_answer(query), timeout=WAIT)
-        assert api.callback_answer(query)["show_alert"]
+        answer = await api.wait_until(lambda: api.callback_answer(query), timeout=WAIT)
+        assert answer["show_alert"]
         moved = api.send_text(group.chat, group.user("Dee"), "/next")
         assert moved.raw["from"]["username"] == "GroupAnonymousBot"  # posted as the group
         assert moved.raw["sender_chat"]["id"] == group.chat.id
