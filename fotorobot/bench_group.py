@@ -97,7 +97,6 @@ async def bench_groups(
 
     quiet_noisy_loggers()
     api = FakeBotAPI(keep_file_bytes=False)
-    api.flood_control()  # Telegram's limits: the bot must stay under them
     with tempfile.TemporaryDirectory(prefix="fotorobot-bench-group-") as tmp:
         async with serve_http(api) as url:
             settings = bench_settings(api.token, url, tmp, search_dim)
@@ -113,6 +112,7 @@ async def bench_groups(
                 await api.wait_for_messages(warm.id, 6, after=sent.message_id, timeout=timeout)
                 sent = api.send_text(warm.id, warm, "5 6 7 8")
                 await api.wait_for_messages(warm.id, 5, after=sent.message_id, timeout=timeout)
+                api.flood_control()  # from now on Telegram's limits: the bot must stay under
                 rngs = [np.random.default_rng([seed, g]) for g in range(groups)]
                 t0 = time.perf_counter()
                 results = await asyncio.gather(
