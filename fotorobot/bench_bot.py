@@ -4,6 +4,7 @@ The real Application (rate limiter, handlers, SQLite, GP, decoder, JPEG albums) 
 process and long-polls the fake's tornado server, which serves the same event loop. Each user sends
 /start, then R full ratings; a round's latency is from the rating message reaching the fake
 to the next album's prompt arriving there (4 photos + 1 prompt = 5 Telegram messages).
+With `--group N`, group chats of N members vote in polls instead (fotorobot/bench_group.py).
 """
 
 from __future__ import annotations
