@@ -12,7 +12,9 @@ from typing import Any
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot bench model`."""
-    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
+    parser.add_argument(
+        "--model", default=None, help="checkpoint path or bundled model name (default: celeba)"
+    )
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the figures here")
     parser.add_argument("--faces", type=int, default=1000, help="synthetic faces to time")
     parser.add_argument("--train-steps", type=int, default=8, help="training steps to time")
@@ -167,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from model.checkpoint import CheckpointError, load_checkpoint
-    from model.face_model import FaceModel, default_model_path
+    from model.face_model import FaceModel, resolve_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    path = Path(args.model) if args.model else default_model_path()
+    path = resolve_model(args.model)
     try:
         fm = FaceModel.load(path)
         ckpt = load_checkpoint(path)

@@ -179,3 +179,14 @@ def test_secret_compares_by_value_and_shows_only_whether_it_is_set() -> None:
     assert bool(Secret(TOKEN)) and not Secret("")
     assert repr(Secret("")) == "Secret('')" and str(Secret("")) == ""
     assert str(Secret(TOKEN)) == "**********"
+
+
+def test_fotorobot_model_takes_a_bundled_name_or_a_path(tmp_path: Path) -> None:
+    from model.face_model import BUNDLED_MODELS, bundled_model_path
+
+    for name in BUNDLED_MODELS:
+        path = load_settings({"FOTOROBOT_MODEL": name}, env_file=None).model_path
+        assert path == bundled_model_path(name) and path.is_file()
+    assert load_settings({}, env_file=None).model_path == default_model_path()
+    custom = load_settings({"FOTOROBOT_MODEL": str(tmp_path / "x.pt")}, env_file=None)
+    assert custom.model_path == tmp_path / "x.pt"
