@@ -10,6 +10,7 @@ from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.handlers.common import NEW
+from bot.handlers.group_votes import carry_round_over
 from bot.models import ModelGone
 from bot.texts import pick_language, text
 
@@ -24,7 +25,10 @@ async def drop_bots(update: Update, context: BotContext) -> None:
     """Ignore everything other bots send (they could loop with us)."""
     user, msg = update.effective_user, update.effective_message
     # An anonymous group admin, or a person posting as a channel, arrives from a bot account
-    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same.
+    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same. So does
+    # an anonymous admin's poll answer (from @Channel_Bot, with voter_chat set).
+    if update.poll_answer is not None and update.poll_answer.voter_chat is not None:
+        return
     if user is not None and user.is_bot and (msg is None or msg.sender_chat is None):
         raise ApplicationHandlerStop
 
@@ -58,6 +62,7 @@ async def migrated(update: Update, context: BotContext) -> None:
         return
     await context.deps.engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
     log.info("chat %s migrated to %s", msg.chat_id, msg.migrate_to_chat_id)
+    await carry_round_over(context, msg.chat_id, msg.migrate_to_chat_id)
 
 
 def _describe(update: object) -> str:
