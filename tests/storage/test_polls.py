@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 
 import storage as st
+from storage import schema
+from tests.storage.test_migrations import CHAT as OLD_GROUP
+from tests.storage.test_migrations import fill_v1, raw_db
 
 DIM, LATENT = 4, 8
 GROUP, SUPERGROUP = -4001, -1005001
@@ -175,3 +178,30 @@ async def test_chat_settings_merge_in_one_step(conn: aiosqlite.Connection) -> No
     }
     with pytest.raises(st.NotFound):
         await st.update_chat_settings(conn, 777, {"quorum": 2})
+
+
+async def test_upgrade_from_the_step_before_keeps_the_open_round_and_its_votes(
+    tmp_path: pathlib.Path,
+) -> None:
+    mine = schema.MIGRATIONS.index(schema._v5_group_votes)  # the lead may renumber steps
+    path = tmp_path / "old.sqlite3"
+    raw = await raw_db(path, mine)
+    await fill_v1(raw)  # a group's open search: one round of 2 faces, 3 votes by 2 people
+    await raw.close()
+    conn = await st.connect(path)
+    try:
+        assert await st.schema_version(conn) == st.SCHEMA_VERSION
+        session = await st.open_session(conn, OLD_GROUP)
+        assert session is not None and session.id == 1 and session.started_by is None
+        rnd = await st.open_round(conn, OLD_GROUP)
+        assert rnd is not None and rnd.id == 1 and rnd.poll_message_id is None
+        # The round opened before the upgrade takes a poll and its picks like a new one.
+        await st.attach_poll(conn, rnd.id, "p-old", 16)
+        picked = await st.cast_picks(conn, "p-old", 1, [2], quorum=5, deadline_s=None)
+        assert picked is not None and picked.status == "recorded" and picked.state.voters == 2
+        history = await st.session_history(conn, 1)
+        assert sorted(history.votes) == [(0, 1, 3.0), (1, 1, 9.0), (1, 2, 7.0)]
+        assert history.picks == [(1, 1)]
+        assert await st.request_restart(conn, OLD_GROUP, 2) == 1
+    finally:
+        await conn.close()
