@@ -14,9 +14,10 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction
-from telegram.error import ChatMigrated
+from telegram.error import ChatMigrated, TelegramError
 
 from bot.groups import is_group_chat
+from bot.models import ModelGone
 from bot.texts import text
 
 if TYPE_CHECKING:
@@ -117,11 +118,27 @@ async def round_closed(context: BotContext, chat_id: int, round_id: int) -> None
     so that the next album is not kept waiting for them."""
     try:
         await send_album(context, chat_id)
+    except ModelGone:
+        # Said here, not by the error handler: a poll answer or a deadline has no chat it knows.
+        await search_model_gone(context, chat_id, context.language)
     finally:
         if is_group_chat(chat_id):
             from bot.handlers.groups import wrap_up_round  # it imports this module
 
             await wrap_up_round(context, chat_id, round_id)
+
+
+async def search_model_gone(context: BotContext, chat_id: int, lang: str) -> None:
+    """The chat's search was started with a model that is gone: end it, offer a new one."""
+    log.info("chat %s: its search's model is gone; the search ends", chat_id)
+    await context.deps.engine.end_search(chat_id)
+    button = InlineKeyboardButton(text(lang, "button_new_search"), callback_data=NEW)
+    try:
+        await context.bot.send_message(
+            chat_id, text(lang, "model_gone"), reply_markup=InlineKeyboardMarkup([[button]])
+        )
+    except TelegramError as exc:
+        log.warning("could not tell chat %s that its model is gone: %s", chat_id, exc)
 
 
 async def reply(update: Update, message: str) -> None:

@@ -18,7 +18,8 @@ from bot.context import BotContext
 from bot.group_outcomes import SETTING_NAMES, GroupSettings, VoteOutcome
 from bot.groups import is_group_chat, stepped_value
 from bot.handlers import groups
-from bot.handlers.common import album_media, ensure_chat, reply, round_closed
+from bot.handlers.common import album_media, ensure_chat, reply, round_closed, search_model_gone
+from bot.models import ModelGone
 from bot.ordering import ChatOrderedUpdateProcessor, chat_turn
 from bot.texts import text
 
@@ -369,7 +370,11 @@ async def carry_round_over(context: BotContext, old_chat_id: int, new_chat_id: i
     await engine.groups.tallies.close(round_.id)
     async with chat_turn(context.application.update_processor, new_chat_id):
         context.language = await engine.chat_language(new_chat_id, None)
-        images = await engine.round_images(round_.id)
+        try:
+            images = await engine.round_images(round_.id)
+        except ModelGone:  # the migration message names the old group: said here, in the new
+            await search_model_gone(context, new_chat_id, context.language)
+            return
         if not images:
             return
         tally = await engine.groups.tally(round_.id)

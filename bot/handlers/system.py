@@ -5,18 +5,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ChatMember, Update
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.common import NEW
+from bot.handlers.common import search_model_gone
 from bot.handlers.group_votes import carry_round_over
 from bot.models import ModelGone
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
     from bot.context import BotContext
-    from bot.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,9 @@ async def on_error(update: object, context: BotContext) -> None:
         log.info("chat %s migrated to %s (seen as an error)", chat.id, error.new_chat_id)
         return
     if isinstance(error, ModelGone) and chat is not None and deps is not None:
-        await _model_gone(context, deps.engine, chat.id, update)
+        user = update.effective_user if isinstance(update, Update) else None
+        lang = await deps.engine.chat_language(chat.id, user.language_code if user else None)
+        await search_model_gone(context, chat.id, lang)
         return
     log.error("error handling %s", _describe(update), exc_info=error)
     if chat is None or not isinstance(update, Update):
@@ -113,18 +114,3 @@ async def on_error(update: object, context: BotContext) -> None:
         await context.bot.send_message(chat.id, text(lang, "error"))
     except TelegramError as exc:
         log.warning("could not tell chat %s about the error: %s", chat.id, exc)
-
-
-async def _model_gone(context: BotContext, engine: Engine, chat_id: int, update: object) -> None:
-    """The chat's search was started with a model that is gone: end it, offer a new one."""
-    log.info("chat %s: its search's model is gone; the search ends", chat_id)
-    await engine.end_search(chat_id)
-    user = update.effective_user if isinstance(update, Update) else None
-    lang = await engine.chat_language(chat_id, user.language_code if user else None)
-    button = InlineKeyboardButton(text(lang, "button_new_search"), callback_data=NEW)
-    try:
-        await context.bot.send_message(
-            chat_id, text(lang, "model_gone"), reply_markup=InlineKeyboardMarkup([[button]])
-        )
-    except TelegramError as exc:
-        log.warning("could not tell chat %s that its model is gone: %s", chat_id, exc)
