@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -21,6 +22,7 @@ import numpy as np
 
 import storage
 from bot import pictures
+from bot.groups import GroupRounds
 from bot.models import ModelRegistry
 from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
@@ -66,6 +68,7 @@ class Engine:
         self.settings = settings
         self.scale: RatingScale = settings.rating_scale
         self._spaces: dict[tuple[str, int], LatentSpace] = {}
+        self.groups = GroupRounds(conn, settings)  # group rounds and every chat's settings
 
     @classmethod
     async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
@@ -99,7 +102,7 @@ class Engine:
             self._spaces[key] = LatentSpace.from_basis(model.latent_dim, basis, dim)
         return self._spaces[key]
 
-    def new_settings(self) -> SearchSettings:
+    def new_settings(self, album_size: int | None = None) -> SearchSettings:
         """Search settings for a new session: configured sizes, a fresh seed."""
         from optimization import SearchSettings, subspace_dim
 
@@ -108,9 +111,8 @@ class Engine:
         model = self.models.active_model
         basis: Any = model.latent_basis
         dim = subspace_dim(basis, int(model.latent_dim), int(self.settings.search_dim))
-        return SearchSettings(
-            dim=dim, album_size=int(self.settings.album_size), seed=secrets.randbelow(2**31)
-        )
+        size = int(self.settings.album_size if album_size is None else album_size)
+        return SearchSettings(dim=dim, album_size=size, seed=secrets.randbelow(2**31))
 
     # --- chats and people ----------------------------------------------------------------
 
@@ -149,10 +151,10 @@ class Engine:
 
     # --- searches and albums -------------------------------------------------------------
 
-    async def start_session(self, chat_id: int) -> None:
+    async def start_session(self, chat_id: int, started_by: int | None = None) -> None:
         """Close the chat's current search (if any) and open a new one."""
         model = self.models.active_model
-        settings = self.new_settings()
+        settings = self.new_settings((await self.groups.settings_for(chat_id)).album_size)
         await storage.start_session(
             self.conn,
             chat_id,
@@ -160,6 +162,7 @@ class Engine:
             settings.to_dict(),
             dim=settings.dim,
             latent_dim=int(model.latent_dim),
+            started_by=started_by,
         )
 
     async def end_search(self, chat_id: int) -> None:
@@ -168,21 +171,30 @@ class Engine:
         if session is not None:
             await storage.close_session(self.conn, session.id)
 
+    async def chat_scale(self, chat_id: int) -> RatingScale:
+        """The rating scale the chat chose (/settings), else the configured one."""
+        return (await self.groups.settings_for(chat_id)).scale
+
     async def has_search(self, chat_id: int) -> bool:
         """Whether the chat has an open search."""
         return await storage.open_session(self.conn, chat_id) is not None
 
     async def plan_album(self, chat_id: int) -> AlbumPlan | None:
         """The next album of the chat's search (GP + EI, or Sobol); None without a search."""
-        from optimization import SearchSettings, aggregate_votes
+        from optimization import SearchSettings, aggregate_votes, all_votes
 
         session = await storage.open_session(self.conn, chat_id)
         if session is None:
             return None
         model = await self.models.get(session.model_version)  # ModelGone: the handler says so
-        settings = SearchSettings.from_dict(session.settings)
+        # The chat's album size applies from its next album (/settings), in a running search too.
+        album_size = (await self.groups.settings_for(chat_id)).album_size
+        settings = dataclasses.replace(
+            SearchSettings.from_dict(session.settings), album_size=album_size
+        )
         history = await storage.session_history(self.conn, session.id)
-        scores, counts = aggregate_votes(len(history), history.votes)
+        votes = all_votes(history.votes, history.rounds, history.picks)
+        scores, counts = aggregate_votes(len(history), votes)
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
@@ -212,6 +224,30 @@ class Engine:
         )
         return round_.id
 
+    async def round_images(self, round_id: int) -> list[bytes] | None:
+        """A round's album drawn again from its stored latents (to show it once more)."""
+        from bot import render
+
+        round_ = await storage.get_round(self.conn, round_id)
+        if round_ is None or not round_.faces:
+            return None
+        session = await storage.get_session(self.conn, round_.session_id)
+        if session is None:
+            return None
+        # The faces' latents belong to the search's own model (ModelGone: the caller says so).
+        model = await self.models.get(session.model_version)
+        latents = np.stack([face.latent for face in round_.faces])  # (k, latent_dim)
+
+        def draw() -> list[bytes]:
+            return render.album_images(model.decode(latents))
+
+        images: list[bytes] = await self.run_cpu(draw)
+        return images
+
+    async def reattach_album(self, round_id: int, message_ids: list[int]) -> None:
+        """A round's faces were sent again: their new photo messages."""
+        await storage.reattach_album(self.conn, round_id, message_ids)
+
     async def set_prompt(self, round_id: int, message_id: int) -> None:
         """Remember the prompt message, so replies to it rate the album."""
         await storage.set_prompt_message(self.conn, round_id, message_id)
@@ -230,7 +266,7 @@ class Engine:
         if round_ is None:
             return NextStep("resume" if await self.has_search(chat_id) else "no_search")
         rated, _missing = await self.round_progress(round_)
-        if not rated:
+        if not rated and not await self.groups.voters(round_.id):  # a poll pick counts too
             return NextStep("needs_rating")
         return NextStep("ready", round_id=round_.id)
 
@@ -252,11 +288,15 @@ class Engine:
         return await storage.open_round(self.conn, chat_id), None
 
     def parse(
-        self, text: str, album_size: int, target_position: int | None
+        self,
+        text: str,
+        album_size: int,
+        target_position: int | None,
+        scale: RatingScale | None = None,
     ) -> ParsedRatings | RatingError:
-        """Parse a rating message with the configured scale."""
+        """Parse a rating message with the chat's scale (default: the configured one)."""
         return parse_ratings(
-            text, album_size=album_size, scale=self.scale, target_position=target_position
+            text, album_size=album_size, scale=scale or self.scale, target_position=target_position
         )
 
     async def rate(
@@ -279,7 +319,7 @@ class Engine:
         if round_ is None:
             return RateOutcome("no_round")
         album_size = len(round_.faces)
-        parsed = self.parse(text, album_size, target)
+        parsed = self.parse(text, album_size, target, await self.chat_scale(chat_id))
         if isinstance(parsed, RatingError):
             return RateOutcome(
                 "unreadable", error=parsed, album_size=album_size, round_id=round_.id
@@ -364,7 +404,7 @@ class Engine:
         if session is None:
             return None
         history = await storage.session_history(self.conn, session.id)
-        if len(history) == 0 or (needs_votes and not history.votes):
+        if len(history) == 0 or (needs_votes and not (history.votes or history.picks)):
             return None
         model = await self.models.get(session.model_version)
         picture: T | None = await self.run_cpu(draw, model, session.settings, history)

@@ -7,8 +7,9 @@ no lock of their own): up to CONCURRENT_UPDATES updates in flight across chats, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -49,15 +50,21 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self.locks = ChatLocks()
         self.limit = max_concurrent_updates
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
+        # For updates Telegram sends without a chat (poll answers): finds their chat, so they
+        # queue behind that chat's other updates (lock first, then slot, like every update).
+        self.chat_resolver: Callable[[Update], Awaitable[int | None]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for a free slot, then handle the update."""
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
+        chat_id = chat.id if chat is not None else None
+        if chat_id is None and self.chat_resolver is not None and isinstance(update, Update):
+            chat_id = await self.chat_resolver(update)
+        if chat_id is None:
             async with self._slots:
                 await coroutine
             return
-        async with self.locks.get(chat.id), self._slots:
+        async with self.locks.get(chat_id), self._slots:
             await coroutine
 
     async def initialize(self) -> None:
@@ -65,3 +72,11 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def chat_turn(processor: object, chat_id: int) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The chat's lock, for work that runs outside an update (a round's deadline): it then
+    waits its turn behind the chat's updates, and they behind it."""
+    if isinstance(processor, ChatOrderedUpdateProcessor):
+        return processor.locks.get(chat_id)
+    return contextlib.nullcontext()

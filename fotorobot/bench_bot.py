@@ -4,6 +4,7 @@ The real Application (rate limiter, handlers, SQLite, GP, decoder, JPEG albums) 
 process and long-polls the fake's tornado server, which serves the same event loop. Each user sends
 /start, then R full ratings; a round's latency is from the rating message reaching the fake
 to the next album's prompt arriving there (4 photos + 1 prompt = 5 Telegram messages).
+With `--group N`, group chats of N members vote in polls instead (fotorobot/bench_group.py).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fotorobot.bench_group import GroupBenchResult
+    from fotorobot.settings import Settings
 
 # Telegram's own ceiling for one bot: about 30 messages per second overall.
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
@@ -66,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-rate-limiter",
         action="store_true",
-        help="build the bot without AIORateLimiter (raw capacity)",
+        help="build the bot without its rate limiter (raw capacity)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated ratings")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -77,6 +82,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="measure while a training run on DATA (e.g. synthetic:20000) goes on, started as "
         "the bot's /train starts it: nice 19, one thread",
     )
+    parser.add_argument(
+        "--group",
+        type=int,
+        default=0,
+        metavar="N",
+        help="group chats of N members voting in polls instead (Telegram's limits on)",
+    )
+    parser.add_argument("--groups", type=int, default=2, help="with --group: how many (2)")
+
+
+def bench_settings(token: str, url: str, data_dir: str, search_dim: int) -> Settings:
+    """The bot's settings for a benchmark against the fake at `url`, data in a temporary dir."""
+    from fotorobot.settings import load_settings
+
+    environ = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": url,
+        "FOTOROBOT_DATA_DIR": data_dir,
+        "FOTOROBOT_SEARCH_DIM": str(search_dim),
+    }
+    return load_settings(environ=environ, env_file=None)
 
 
 def percentile_ms(values: list[float], q: float) -> float:
@@ -161,7 +187,6 @@ async def bench_bot(
     """Run the benchmark once (optionally while a training run goes on) and its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
     from fotorobot.logs import quiet_noisy_loggers
-    from fotorobot.settings import load_settings
     from telegram_fake import FakeBotAPI, polling, serve_http
 
     quiet_noisy_loggers()
@@ -169,15 +194,7 @@ async def bench_bot(
     api = FakeBotAPI(keep_file_bytes=False)
     with tempfile.TemporaryDirectory(prefix="fotorobot-bench-") as tmp:
         async with serve_http(api) as url:
-            settings = load_settings(
-                environ={
-                    "TELEGRAM_BOT_TOKEN": api.token,
-                    "TELEGRAM_API_BASE_URL": url,
-                    "FOTOROBOT_DATA_DIR": tmp,
-                    "FOTOROBOT_SEARCH_DIM": str(search_dim),
-                },
-                env_file=None,
-            )
+            settings = bench_settings(api.token, url, tmp, search_dim)
             app = build_application(settings, rate_limiter=rate_limiter)
             async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
                 searched_dim = app.bot_data.require().engine.new_settings().dim
@@ -275,17 +292,36 @@ def run(args: argparse.Namespace) -> int:
     if args.users < 1 or args.rounds < 1:
         print("fotorobot bench bot: --users and --rounds must be >= 1", file=sys.stderr)
         return 2
-    result = asyncio.run(
-        bench_bot(
-            args.users,
-            args.rounds,
-            args.search_dim,
-            not args.no_rate_limiter,
-            args.seed,
-            args.while_training,
+    if args.group < 0 or (args.group and args.groups < 1):
+        print("fotorobot bench bot: --group and --groups must be >= 1", file=sys.stderr)
+        return 2
+    if args.group and args.while_training:
+        # The group bench measures rounds within Telegram's group limits, not CPU latency.
+        print(
+            "fotorobot bench bot: --while-training measures private rounds; not with --group",
+            file=sys.stderr,
         )
-    )
-    print(report(result))
+        return 2
+    result: BotBenchResult | GroupBenchResult
+    if args.group:
+        from fotorobot.bench_group import bench_groups, report_groups
+
+        result = asyncio.run(
+            bench_groups(args.groups, args.group, args.rounds, args.search_dim, args.seed)
+        )
+        print(report_groups(result))
+    else:
+        result = asyncio.run(
+            bench_bot(
+                args.users,
+                args.rounds,
+                args.search_dim,
+                not args.no_rate_limiter,
+                args.seed,
+                args.while_training,
+            )
+        )
+        print(report(result))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(asdict(result), indent=2) + "\n")

@@ -52,6 +52,7 @@ class SearchSession:
     latent_dim: int | None
     opened_at: float
     closed_at: float | None
+    started_by: int | None = None  # who started it (a group's starter may move it on)
 
     @property
     def is_open(self) -> bool:
@@ -97,6 +98,7 @@ class Round:
     closed_at: float | None
     deadline: float | None
     faces: tuple[Face, ...] = ()
+    poll_message_id: int | None = None  # the group's poll of this album (stopPoll closes it)
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +134,8 @@ class History:
     positions: np.ndarray  # (n,) int64
     sources: list[str]
     votes: list[tuple[int, int, float]] = field(default_factory=list)  # (face_index, user, value)
+    # "closest" picks from group polls: (face_index, user); the face's round is rounds[index]
+    picks: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.face_ids.shape[0])

@@ -229,10 +229,42 @@ async def _v4_training(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def _v5_group_votes(conn: aiosqlite.Connection) -> None:
+    """Group rounds: "closest" picks from polls, the poll's message, the search's starter, and
+    members' requests for a new search."""
+    # One pick per person per face, like votes; a poll answer replaces the person's picks of
+    # that round (an empty answer retracts them). Picks are their own table, not votes with a
+    # marker: votes hold one rating per person per face, and a person may both rate a face by
+    # reply and pick it in the poll.
+    await conn.execute(
+        """CREATE TABLE picks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+            round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            UNIQUE (face_id, user_id)
+        )"""
+    )
+    await conn.execute("CREATE INDEX picks_round ON picks(round_id, user_id)")
+    await conn.execute("ALTER TABLE rounds ADD COLUMN poll_message_id INTEGER")
+    await conn.execute("ALTER TABLE sessions ADD COLUMN started_by INTEGER")
+    await conn.execute(
+        """CREATE TABLE restart_requests (
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (session_id, user_id)
+        )"""
+    )
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 # Step i (1-based) takes a database from user_version i-1 to i.
-MIGRATIONS: list[Migration] = [_v1_core, _v2_admin, _v3_scores, _v4_training]
+MIGRATIONS: list[Migration] = [_v1_core, _v2_admin, _v3_scores, _v4_training, _v5_group_votes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -117,7 +117,8 @@ class World:
         self.callback_queries: dict[str, JSON] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.bot_reactions: dict[tuple[int, int], list[JSON]] = {}
-        self.polls: dict[str, JSON] = {}
+        self.polls: dict[str, JSON] = {}  # poll id -> {"chat_id", "message_id"}
+        self.poll_answers: dict[str, dict[int, list[int]]] = {}  # poll id -> voter -> options
         self._next_media_group = 13_600_000_000_000_001
         self._next_poll = 5_800_000_000_000_001
         self._next_callback = 2_900_000_000_000_001

@@ -14,8 +14,10 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction
-from telegram.error import ChatMigrated
+from telegram.error import ChatMigrated, TelegramError
 
+from bot.groups import is_group_chat
+from bot.models import ModelGone
 from bot.texts import text
 
 if TYPE_CHECKING:
@@ -74,16 +76,20 @@ async def send_album(context: BotContext, chat_id: int) -> None:
     plan = await engine.plan_album(chat_id)
     if plan is None:
         return  # the search was closed meanwhile: nothing is owed
-    media = [
-        InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.jpg")
-        for i, image in enumerate(plan.images)
-    ]
+    media = album_media(plan.images)
     chat_id, messages = await with_migration(
         engine, chat_id, lambda cid: context.bot.send_media_group(cid, media)
     )
     message_ids = [m.message_id for m in messages]
     round_id = await engine.commit_album(plan, message_ids)
-    scale = engine.scale
+    if is_group_chat(chat_id):
+        # The group side imports this module, hence the import here: a poll of the faces and
+        # the round's tally instead of the private prompt.
+        from bot.handlers.groups import open_group_round
+
+        await open_group_round(context, chat_id, round_id, messages)
+        return
+    scale = await engine.chat_scale(chat_id)
     prompt_text = text(lang, "prompt", album_size=len(message_ids), low=scale.low, high=scale.high)
     prompt: Message = await context.bot.send_message(
         chat_id, prompt_text, reply_markup=prompt_keyboard(lang)
@@ -91,10 +97,48 @@ async def send_album(context: BotContext, chat_id: int) -> None:
     await engine.set_prompt(round_id, prompt.message_id)
 
 
+def album_media(images: list[bytes]) -> list[InputMediaPhoto]:
+    """An album's photos, captioned #1..#N."""
+    return [
+        InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.jpg")
+        for i, image in enumerate(images)
+    ]
+
+
 async def next_album(context: BotContext, chat_id: int, round_id: int) -> None:
     """Close the round and send the next album, unless another update closed it first."""
     if await context.deps.engine.close_round(round_id):
+        await round_closed(context, chat_id, round_id)
+
+
+async def round_closed(context: BotContext, chat_id: int, round_id: int) -> None:
+    """The one path from a closed round to the next album, whatever closed it (every face
+    rated in a private chat, Next, a group's quorum or deadline). In a group the closed
+    round's poll is then stopped and its tally becomes the closing message: after the album,
+    so that the next album is not kept waiting for them."""
+    try:
         await send_album(context, chat_id)
+    except ModelGone:
+        # Said here, not by the error handler: a poll answer or a deadline has no chat it knows.
+        await search_model_gone(context, chat_id, context.language)
+    finally:
+        if is_group_chat(chat_id):
+            from bot.handlers.groups import wrap_up_round  # it imports this module
+
+            await wrap_up_round(context, chat_id, round_id)
+
+
+async def search_model_gone(context: BotContext, chat_id: int, lang: str) -> None:
+    """The chat's search was started with a model that is gone: end it, offer a new one."""
+    log.info("chat %s: its search's model is gone; the search ends", chat_id)
+    await context.deps.engine.end_search(chat_id)
+    button = InlineKeyboardButton(text(lang, "button_new_search"), callback_data=NEW)
+    try:
+        await context.bot.send_message(
+            chat_id, text(lang, "model_gone"), reply_markup=InlineKeyboardMarkup([[button]])
+        )
+    except TelegramError as exc:
+        log.warning("could not tell chat %s that its model is gone: %s", chat_id, exc)
 
 
 async def reply(update: Update, message: str) -> None:

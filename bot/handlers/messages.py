@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, assert_never
 from telegram import Message, Update
 
 from bot.engine import MAX_UPLOAD_BYTES
+from bot.groups import is_group_chat
 from bot.handlers.common import ensure_chat, next_album, reply, send_album
+from bot.handlers.group_votes import rated_in_group
 from bot.texts import rating_error_text, text
 
 if TYPE_CHECKING:
@@ -36,10 +38,17 @@ async def rating(update: Update, context: BotContext) -> None:
     outcome = await engine.rate(chat.id, user.id, msg.text, msg.message_id, reply_to, edited)
     # In groups people talk to each other: answer only what was clearly meant for the bot.
     addressed = chat.type == "private" or reply_to is not None
+    if is_group_chat(chat.id) and outcome.status in ("partial", "complete"):
+        # A group's vote: no answer of its own (the round's tally shows it), and a round
+        # closes on its quorum or deadline, not when every face has a rating.
+        assert outcome.round_id is not None
+        await rated_in_group(update, context, outcome.round_id)
+        return
     match outcome.status:
         case "unreadable":
             if addressed and outcome.error is not None:
-                error = rating_error_text(lang, outcome.error, engine.scale, outcome.album_size)
+                scale = await engine.chat_scale(chat.id)
+                error = rating_error_text(lang, outcome.error, scale, outcome.album_size)
                 await reply(update, error)
         case "no_round":
             if addressed:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ChatMember, Update
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.common import NEW
+from bot.handlers.common import search_model_gone
+from bot.handlers.group_votes import carry_round_over
 from bot.models import ModelGone
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
     from bot.context import BotContext
-    from bot.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,10 @@ async def drop_bots(update: Update, context: BotContext) -> None:
     """Ignore everything other bots send (they could loop with us)."""
     user, msg = update.effective_user, update.effective_message
     # An anonymous group admin, or a person posting as a channel, arrives from a bot account
-    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same.
+    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same. So does
+    # an anonymous admin's poll answer (from @Channel_Bot, with voter_chat set).
+    if update.poll_answer is not None and update.poll_answer.voter_chat is not None:
+        return
     if user is not None and user.is_bot and (msg is None or msg.sender_chat is None):
         raise ApplicationHandlerStop
 
@@ -58,6 +61,7 @@ async def migrated(update: Update, context: BotContext) -> None:
         return
     await context.deps.engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
     log.info("chat %s migrated to %s", msg.chat_id, msg.migrate_to_chat_id)
+    await carry_round_over(context, msg.chat_id, msg.migrate_to_chat_id)
 
 
 def _describe(update: object) -> str:
@@ -92,7 +96,9 @@ async def on_error(update: object, context: BotContext) -> None:
         log.info("chat %s migrated to %s (seen as an error)", chat.id, error.new_chat_id)
         return
     if isinstance(error, ModelGone) and chat is not None and deps is not None:
-        await _model_gone(context, deps.engine, chat.id, update)
+        user = update.effective_user if isinstance(update, Update) else None
+        lang = await deps.engine.chat_language(chat.id, user.language_code if user else None)
+        await search_model_gone(context, chat.id, lang)
         return
     log.error("error handling %s", _describe(update), exc_info=error)
     if chat is None or not isinstance(update, Update):
@@ -108,18 +114,3 @@ async def on_error(update: object, context: BotContext) -> None:
         await context.bot.send_message(chat.id, text(lang, "error"))
     except TelegramError as exc:
         log.warning("could not tell chat %s about the error: %s", chat.id, exc)
-
-
-async def _model_gone(context: BotContext, engine: Engine, chat_id: int, update: object) -> None:
-    """The chat's search was started with a model that is gone: end it, offer a new one."""
-    log.info("chat %s: its search's model is gone; the search ends", chat_id)
-    await engine.end_search(chat_id)
-    user = update.effective_user if isinstance(update, Update) else None
-    lang = await engine.chat_language(chat_id, user.language_code if user else None)
-    button = InlineKeyboardButton(text(lang, "button_new_search"), callback_data=NEW)
-    try:
-        await context.bot.send_message(
-            chat_id, text(lang, "model_gone"), reply_markup=InlineKeyboardMarkup([[button]])
-        )
-    except TelegramError as exc:
-        log.warning("could not tell chat %s that its model is gone: %s", chat_id, exc)

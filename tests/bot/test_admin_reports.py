@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import storage
+from bot.ratelimit import GROUP_MESSAGES, GroupRateLimiter
 from bot.training import Progress
 from telegram_fake import FakeBotAPI
 from tests.botkit import Person, bot_settings, running_bot
@@ -80,3 +81,22 @@ async def test_edits_are_spaced_and_retry_after_is_honoured(tmp_path: Path) -> N
         assert text == "Training run #7 (synthetic:256): cancelled."
         last = api.bot_messages(olga.chat)[-1]
         assert (last.text or "").startswith("Training run #7 was cancelled before its first")
+
+
+async def test_a_runs_messages_in_a_group_count_in_the_bots_group_limiter(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    group = api.group("Lab", [api.user(first_name="Olga")])
+    async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
+        limiter = app.bot.rate_limiter
+        assert isinstance(limiter, GroupRateLimiter)
+        admin = app.bot_data.require().admin
+        assert admin is not None
+        reporter = admin.reporter
+        reporter.min_interval = 0.0
+        run = a_run(group.id)
+        message_id = await reporter.open_progress(run)
+        assert message_id is not None
+        await reporter.progress(replace(run, message_id=message_id), step(1))
+        assert len(api.calls_to("editMessageText")) == 1
+        # The progress message and its edit used the group's ~20 a minute, like the albums do.
+        assert limiter.spare(group.id) == GROUP_MESSAGES - 2
