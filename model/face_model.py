@@ -35,9 +35,10 @@ def _own_copy(a: np.ndarray) -> np.ndarray:
 
 
 # The checkpoints shipped inside the package, by name (FOTOROBOT_MODEL and --model take these
-# names as well as paths).
-BUNDLED_MODELS = {"synthetic": "synthetic.pt"}
-DEFAULT_MODEL = "synthetic"
+# names as well as paths). "celeba" is trained on CelebA photos (non-commercial research use
+# only, see model/weights/NOTICE); "synthetic" on the project's own drawings, free of terms.
+BUNDLED_MODELS = {"celeba": "celeba.pt", "synthetic": "synthetic.pt"}
+DEFAULT_MODEL = "celeba"
 
 
 def bundled_model_path(name: str) -> Path:

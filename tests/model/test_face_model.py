@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import model
 from model.checkpoint import CheckpointError, atomic_save, file_version
 from model.config import LatentBasis, VAEConfig
-from model.face_model import FaceModel, default_model_path
+from model.face_model import BUNDLED_MODELS, FaceModel, bundled_model_path, default_model_path
 from model.synthetic import synthetic_faces
 from model.vae import VAE
 from tests.imports import loaded_after_importing
@@ -91,12 +92,16 @@ def test_checkpoint_with_pickled_code_is_refused_unrun(tiny: FaceModel, tmp_path
     assert not marker.exists()
 
 
-def test_bundled_checkpoint_loads_and_decodes_faces() -> None:
-    path = default_model_path()
-    assert path.exists() and path.stat().st_size <= 20 * 1024 * 1024
+@pytest.mark.parametrize("name", sorted(BUNDLED_MODELS))
+def test_bundled_checkpoints_load_and_decode_faces(name: str) -> None:
+    path = bundled_model_path(name)
+    assert path.exists() and path.stat().st_size <= 25 * 1024 * 1024
     fm = FaceModel.load(path)
     assert fm.version == file_version(path) and len(fm.version) == 12
-    assert fm.image_size == 64 and fm.config.dataset.startswith("synthetic:")
+    assert fm.image_size == 64
+    # The synthetic model draws its own faces; the real-face one learnt aligned photos.
+    assert fm.config.dataset.startswith("synthetic:") == (name == "synthetic")
+    assert fm.config.aligned == (name != "synthetic")
     assert fm.config.epoch >= 1 and "psnr" in fm.config.metrics
     faces = fm.decode(np.zeros((4, fm.latent_dim)))
     assert faces.shape == (4, 64, 64, 3) and faces.dtype == np.uint8
@@ -108,11 +113,19 @@ def test_bundled_checkpoint_loads_and_decodes_faces() -> None:
     assert basis.axes.shape == (d, d) and basis.mean.shape == (d,) and basis.stds.shape == (d,)
     assert np.allclose(basis.axes.T @ basis.axes, np.eye(d), atol=1e-4)
     assert np.all(np.diff(basis.stds) <= 1e-6)
-    # Encoding synthetic faces lands where decoding them gives back similar pictures.
-    images, _ = synthetic_faces(8, seed=10_000_000)
-    again = fm.decode(fm.encode(images))
-    mse = ((again.astype(float) - images.astype(float)) / 255.0) ** 2
-    assert 10 * np.log10(1.0 / mse.mean()) > 18.0
+
+
+def test_the_real_face_models_mean_face_is_found_by_a_face_detector() -> None:
+    from model.align import NoFaceError, align_face
+
+    fm = FaceModel.load(default_model_path())
+    assert fm.config.aligned, "the default model is the real-face one"
+    mean = fm.decode(fm.latent_basis.mean[None])[0]  # (64, 64, 3)
+    big = np.asarray(Image.fromarray(mean).resize((192, 192), Image.Resampling.LANCZOS))
+    try:
+        align_face(big, 64)
+    except NoFaceError:
+        pytest.fail("dlib finds no face in the real-face model's mean face")
 
 
 def test_latent_basis_is_pca() -> None:
