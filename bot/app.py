@@ -19,7 +19,10 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.context import BotApplication, BotContext, BotData, Deps
 from bot.handlers import register_handlers
+from bot.inbox import UpdateRunner
 from bot.ordering import CONCURRENT_UPDATES, ChatOrderedUpdateProcessor
+from bot.outbox import AlbumOutbox
+from bot.updater import DurableUpdater
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -63,6 +66,8 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: BotApplication = builder.build()
+    # Updates are stored in the inbox before Telegram is told they arrived (bot.updater).
+    app.updater = DurableUpdater(app)
     data = app.bot_data
     data.settings = settings
     data.model = model
@@ -91,7 +96,13 @@ async def post_init(app: BotApplication) -> None:
         loop = asyncio.get_running_loop()
         data.model = await loop.run_in_executor(data.executor, FaceModel.load, settings.model_path)
     engine = await Engine.open(settings, data.model, data.executor)
-    data.deps = Deps(settings=settings, engine=engine)
+    processor = app.update_processor
+    assert isinstance(processor, ChatOrderedUpdateProcessor)
+    outbox = AlbumOutbox(app.bot, engine, processor.locks)
+    runner = UpdateRunner(app, engine, outbox)
+    processor.runner = runner
+    app.add_error_handler(runner.record_error)
+    data.deps = Deps(settings=settings, engine=engine, outbox=outbox)
     await register_commands(app)
 
 
@@ -125,6 +136,7 @@ async def post_shutdown(app: BotApplication) -> None:
     """Close the engine's database and stop the worker threads we started."""
     data = app.bot_data
     if data.deps is not None:
+        await data.deps.outbox.close()
         await data.deps.engine.close()
         data.deps = None
     if data.owns_executor and data.executor is not None:

@@ -37,3 +37,7 @@ class DuplicateMessage(StorageError):
 
 class SchemaTooNew(StorageError):
     """The database was written by a newer fotorobot; this code cannot use it safely."""
+
+
+class AlreadyApplied(StorageError):
+    """A replayed update: its effect was stored when it was first processed (storage.inbox)."""

@@ -38,6 +38,7 @@ class Injection:
     description: str | None
     migrate_to: int | None = None
     hits: list[str] = field(default_factory=list)
+    delay: float = 0.0  # code 200: the call succeeds, its answer comes this much later
 
     def matches(self, method: str, params: Mapping[str, Any]) -> bool:
         """Whether a call (lower-cased method name, decoded params) is one to fail."""
@@ -96,6 +97,19 @@ class FakeBotAPI(UserSide):
         """
         chat_id = None if chat is None else (chat if isinstance(chat, int) else chat.id)
         injection = Injection(code, method, chat_id, times, retry_after, description)
+        with self.lock:
+            self.injections.append(injection)
+        return injection
+
+    def slow_next(
+        self, method: str | None = None, *, delay: float, times: int = 1, chat: Any = None
+    ) -> Injection:
+        """The next `times` calls of `method` (in `chat`) succeed at once but are answered
+        `delay` seconds late: the messages exist (users see them) while a client with a shorter
+        read timeout gives up, as when Telegram is slow. The client's giving up does not undo
+        the call."""
+        chat_id = None if chat is None else (chat if isinstance(chat, int) else chat.id)
+        injection = Injection(200, method, chat_id, times, 0, None, delay=delay)
         with self.lock:
             self.injections.append(injection)
         return injection
@@ -169,7 +183,8 @@ class FakeBotAPI(UserSide):
             if injection is not None and injection.code == 502:
                 call.status, call.error = 502, "Bad Gateway"
                 return 502, _BAD_GATEWAY
-            if injection is not None:
+            late = injection.delay if injection is not None and injection.code == 200 else 0.0
+            if injection is not None and not late:
                 raise injection.error()
             if self.flood is not None:
                 self._check_flood(method.lower(), params)
@@ -187,6 +202,9 @@ class FakeBotAPI(UserSide):
             return self._failed(call, exc)
         call.status, call.result = 200, result
         self.notify()
+        if late:
+            # Done and visible already; only the answer is late (a cancelled wait undoes nothing).
+            await asyncio.sleep(late)
         return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
 
     def _failed(self, call: Call, error: ApiError) -> tuple[int, bytes]:

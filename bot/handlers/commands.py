@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeVar, assert_never
 
 from telegram import Update
 
-from bot.handlers.common import BEST, NEXT, UNDO, ensure_chat, next_album, reply, send_album
+from bot.handlers.common import BEST, NEXT, UNDO, ensure_chat, next_album, reply
 from bot.texts import SUPPORTED_LANGUAGES, text
 
 if TYPE_CHECKING:
@@ -34,8 +34,9 @@ async def _new_search(update: Update, context: BotContext, *, greet: bool) -> No
     await ensure_chat(update, engine)
     name = user.first_name if user else ""
     await reply(update, text(context.language, "greeting" if greet else "new_search", name=name))
-    await engine.start_session(chat.id)
-    await send_album(context, chat.id)
+    # Once per update: a replay after a crash keeps the search the first run started. Its
+    # first album is now owed: it follows as soon as this update is done (bot.inbox).
+    await engine.start_session(chat.id, update_id=update.update_id)
 
 
 async def next_(update: Update, context: BotContext) -> None:
@@ -48,12 +49,12 @@ async def next_(update: Update, context: BotContext) -> None:
         case "no_search":
             await reply(update, text(context.language, "no_round"))
         case "resume":
-            await send_album(context, chat.id)
+            pass  # an album is owed: it follows as soon as this update is done
         case "needs_rating":
             await reply(update, text(context.language, "next_needs_rating"))
         case "ready":
             assert step.round_id is not None
-            await next_album(context, chat.id, step.round_id)
+            await next_album(context, step.round_id)
         case _:
             assert_never(step.status)
 
@@ -113,10 +114,12 @@ async def undo(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
-    outcome = await context.deps.engine.undo(chat.id, user.id)
+    outcome = await context.deps.engine.undo(chat.id, user.id, update_id=update.update_id)
     match outcome.status:
         case "nothing":
             await reply(update, text(context.language, "nothing_to_undo"))
+        case "repeat":
+            pass  # a replay after a crash: that vote was taken back the first time
         case "undone":
             value = f"{outcome.value:g}"
             await reply(

@@ -1,20 +1,14 @@
-"""Shared handler plumbing: recording the chat, the prompt's buttons, sending an album."""
+"""Shared handler plumbing: recording the chat, the prompt's buttons, moving to the next album.
+
+Handlers never send albums themselves: starting a search or closing a round makes the next
+album owed (storage.outbox), and the update runner delivers it once the update is done.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    Message,
-    Update,
-)
-from telegram.constants import ChatAction
-from telegram.error import ChatMigrated
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.texts import text
 
@@ -22,7 +16,6 @@ if TYPE_CHECKING:
     from bot.context import BotContext
     from bot.engine import Engine
 
-log = logging.getLogger(__name__)
 
 # Callback data of the prompt's buttons.
 NEXT, BEST, UNDO = "next", "best", "undo"
@@ -50,50 +43,10 @@ def prompt_keyboard(lang: str) -> InlineKeyboardMarkup:
     )
 
 
-async def with_migration(
-    engine: Engine, chat_id: int, send: Callable[[int], Awaitable[Any]]
-) -> tuple[int, Any]:
-    """Call send(chat_id); if the group became a supergroup, move its data and send again."""
-    try:
-        return chat_id, await send(chat_id)
-    except ChatMigrated as exc:
-        new_id = int(exc.new_chat_id)
-        log.info("chat %s migrated to %s", chat_id, new_id)
-        await engine.migrate_chat(chat_id, new_id)
-        return new_id, await send(new_id)
-
-
-async def send_album(context: BotContext, chat_id: int) -> None:
-    """Propose, send and record the chat's next album, then the prompt with its buttons."""
-    engine, lang = context.deps.engine, context.language
-    # "sending a photo..." in the chat header while the GP and the decoder work.
-    chat_id, _ = await with_migration(
-        engine, chat_id, lambda cid: context.bot.send_chat_action(cid, ChatAction.UPLOAD_PHOTO)
-    )
-    plan = await engine.plan_album(chat_id)
-    if plan is None:
-        return  # the search was closed meanwhile: nothing is owed
-    media = [
-        InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.jpg")
-        for i, image in enumerate(plan.images)
-    ]
-    chat_id, messages = await with_migration(
-        engine, chat_id, lambda cid: context.bot.send_media_group(cid, media)
-    )
-    message_ids = [m.message_id for m in messages]
-    round_id = await engine.commit_album(plan, message_ids)
-    scale = engine.scale
-    prompt_text = text(lang, "prompt", album_size=len(message_ids), low=scale.low, high=scale.high)
-    prompt: Message = await context.bot.send_message(
-        chat_id, prompt_text, reply_markup=prompt_keyboard(lang)
-    )
-    await engine.set_prompt(round_id, prompt.message_id)
-
-
-async def next_album(context: BotContext, chat_id: int, round_id: int) -> None:
-    """Close the round and send the next album, unless another update closed it first."""
-    if await context.deps.engine.close_round(round_id):
-        await send_album(context, chat_id)
+async def next_album(context: BotContext, round_id: int) -> None:
+    """Close the round: the next album is then owed, and the update runner (bot.inbox) delivers
+    it as soon as this update is finished. Closing twice is harmless (the first one wins)."""
+    await context.deps.engine.close_round(round_id)
 
 
 async def reply(update: Update, message: str) -> None:

@@ -6,7 +6,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import ChatMember, Update
-from telegram.error import ChatMigrated, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ApplicationHandlerStop
 
 from bot.texts import pick_language, text
@@ -87,6 +94,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, ChatMigrated) and chat is not None and deps is not None:
         await deps.engine.migrate_chat(chat.id, int(error.new_chat_id))
         log.info("chat %s migrated to %s (seen as an error)", chat.id, error.new_chat_id)
+        return
+    if isinstance(error, NetworkError | RetryAfter) and not isinstance(error, BadRequest):
+        # A timeout's send may well have arrived, and a dropped connection is retried by the
+        # update runner (bot.inbox): no "Something went wrong" for either.
+        log.warning("network trouble handling %s: %r", _describe(update), error)
         return
     log.error("error handling %s", _describe(update), exc_info=error)
     if chat is None or not isinstance(update, Update):

@@ -81,6 +81,9 @@ MESSAGES: dict[str, str] = {
         "I got {got} ratings for {expected} faces. Give one per face in order, "
         "or pick faces with #."
     ),
+    # Reliability (issue 11)
+    "forwarded_rating": "That's a forwarded message: I only count ratings you type yourself. Rate the album with your own message, like {example}.",
+    "rating_before_album": "That rating came before the album arrived: please rate the faces above.",
 }
 
 COMMANDS: list[tuple[str, str]] = [
