@@ -57,13 +57,14 @@ async def running_bot(
     settings: Settings,
     executor: ThreadPoolExecutor | None = None,
     model: Any = None,
+    read_timeout: float | None = 5.0,
     **build_options: Any,
 ) -> AsyncIterator[BotApplication]:
     """The bot, built as `fotorobot run` builds it, polling the in-process fake for the block
-    (with the bundled face model unless `model` is given)."""
+    (with the bundled face model unless `model` is given; `read_timeout` for every call)."""
     app = build_application(
         settings,
-        **fake_requests(api),
+        **fake_requests(api, read_timeout),
         model=model or face_model(),
         executor=executor,
         **build_options,
