@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from telegram_fake import methods_edit, methods_misc, methods_send  # noqa: F401  (registration)
 from telegram_fake.errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_requests
@@ -213,10 +214,32 @@ class FakeBotAPI(UserSide):
         return error.code, error.body()
 
     def download(self, token: str, file_path: str) -> tuple[int, bytes, str]:
-        """Serve /file/bot<token>/<file_path>: (status, bytes, content type)."""
+        """Serve /file/bot<token>/<file_path>: (status, bytes, content type).
+
+        `fail_next("download", code=..., description=...)` fails the next downloads with a
+        plain-text body, as a proxy in front of a Bot API server would; "{path}" in the
+        description is replaced by the requested path, URL-encoded (token included), as some
+        servers echo it.
+        """
         if token != self.token:
             status, body = _error_body(*UNAUTHORIZED)
             return status, body, "application/json"
+        with self.lock:  # only injections that name "download" (a file is not a method)
+            injection = next(
+                (
+                    i
+                    for i in self.injections
+                    if i.method == "download" and i.matches("download", {})
+                ),
+                None,
+            )
+            if injection is not None:
+                injection.times -= 1
+                injection.hits.append("download")
+        if injection is not None:
+            path = quote(f"/file/bot{token}/{file_path}", safe="/")
+            text = (injection.description or "Not Found: {path}").replace("{path}", path)
+            return injection.code, text.encode(), "text/plain"
         with self.lock:
             stored = self.files.by_path(file_path)
             if stored is None:
