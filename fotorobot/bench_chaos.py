@@ -102,7 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
 
 
-class Person:
+class ChaosUser:
     """A simulated person in a private chat with the bot (see the module docstring)."""
 
     def __init__(self, api: Any, name: str, rng: random.Random, think: tuple[float, float]):
@@ -259,7 +259,7 @@ async def bench_chaos(args: argparse.Namespace, workdir: Path) -> ChaosResult:
         )
         bot = BotProcess(env, workdir, workdir / "bot.log", ["--log-level", "WARNING"])
         people = [
-            Person(api, f"P{i}", random.Random(rng.random()), think) for i in range(args.users)
+            ChaosUser(api, f"P{i}", random.Random(rng.random()), think) for i in range(args.users)
         ]
         stop = asyncio.Event()
         t_start = time.monotonic()

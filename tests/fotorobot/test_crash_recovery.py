@@ -44,6 +44,14 @@ def bot(fake: tuple[FakeBotAPI, str], tmp_path: Path) -> Iterator[BotProcess]:
     assert "Traceback" not in output, output[-3000:]
 
 
+async def started(api: FakeBotAPI, bot: BotProcess) -> Person:
+    """Start the bot; Alice's /start has its greeting, album and prompt."""
+    bot.start()
+    alice = Person(api)
+    await alice.say("/start", 6, timeout=START)
+    return alice
+
+
 def last_update_id(api: FakeBotAPI) -> int:
     with api.lock:
         return int(api.updates[-1]["update_id"])
@@ -69,9 +77,7 @@ async def test_a_rating_killed_the_instant_it_arrived_is_counted_once_after_the_
     fake: tuple[FakeBotAPI, str], bot: BotProcess, tmp_path: Path
 ) -> None:
     api, _ = fake
-    bot.start()
-    alice = Person(api)
-    await alice.say("/start", 6, timeout=START)
+    alice = await started(api, bot)
     rated = []
     for position, delay in ((1, 0.0), (2, 0.01), (3, 0.03)):
         sent = api.send_text(alice.chat, alice.user, f"#{position} {position + 5}")
@@ -102,9 +108,7 @@ async def test_a_kill_between_closing_the_round_and_sending_the_album(
     fake: tuple[FakeBotAPI, str], bot: BotProcess, tmp_path: Path
 ) -> None:
     api, _ = fake
-    bot.start()
-    alice = Person(api)
-    await alice.say("/start", 6, timeout=START)
+    alice = await started(api, bot)
     # The round closes, then the album's "sending a photo..." goes out: kill right there.
     api.slow_next("sendChatAction", delay=60, chat=alice.chat)
     actions = len(api.calls_to("sendChatAction"))
@@ -126,9 +130,7 @@ async def test_a_kill_mid_album_leaves_a_copy_that_can_still_be_rated(
     fake: tuple[FakeBotAPI, str], bot: BotProcess, tmp_path: Path
 ) -> None:
     api, _ = fake
-    bot.start()
-    alice = Person(api)
-    await alice.say("/start", 6, timeout=START)
+    alice = await started(api, bot)
     # Telegram shows the album, and the bot dies before it hears back.
     api.slow_next("sendMediaGroup", delay=60, chat=alice.chat)
     sent = api.send_text(alice.chat, alice.user, "8 3 5 6")
