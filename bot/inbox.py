@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TRIES = 3  # runs of one update in one process while it fails transiently
-CRASH_LIMIT = 10  # attempts started (across restarts) before an update is given up
+CRASH_LIMIT = 20  # attempts started (across restarts) before an update is given up
 RETRY_BACKOFF_S = 0.5  # before the 2nd run; doubles after each
 
 

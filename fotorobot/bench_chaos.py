@@ -5,7 +5,8 @@ process polling it, killed with SIGKILL at a random instant after each restart h
 someone, and started again at once. Simulated people (`--users`) rate every album they get,
 as a person would: a look at the faces (`--think` seconds), then "8 3 5 6", or a reply to
 photo #1 and "#2 a #3 b #4 c" for the rest; a copy of an album they already rated is not rated
-twice. After the last kill they stop, and the bench waits for every chat's next album.
+twice; after `--rounds-per-search` albums they send /new. After the last kill they stop, and
+the bench waits for every chat's next album.
 
 Then it reads the bot's database and reports: votes sent, stored, lost (sent, never stored),
 doubled (stored twice, or in two albums), misapplied (stored in an album other than the one the
@@ -61,6 +62,7 @@ class ChaosResult:
     votes_misapplied: int
     albums_delivered: int
     duplicate_album_copies: int
+    searches_started: int
     chats_waiting: int
     refused_as_closed: int
     restart_to_poll_p50_s: float
@@ -83,9 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-gap",
         type=float,
-        default=2.0,
+        default=6.0,
         help="kill at a uniform random instant up to this many seconds after a restart's "
-        "first answer (2.0)",
+        "first answer (6.0: a cold process needs ~3 s for its first album on 2 cores)",
     )
     parser.add_argument(
         "--think",
@@ -94,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=(1.0, 1.6),
         metavar=("MIN", "MAX"),
         help="seconds a person looks at an album before rating it (1.0 1.6)",
+    )
+    parser.add_argument(
+        "--rounds-per-search",
+        type=int,
+        default=12,
+        help="albums a person rates before /new starts another face (12): real searches "
+        "converge in a few dozen ratings, and a search of hundreds costs seconds per album",
     )
     parser.add_argument("--search-dim", type=int, default=16, help="search dimension ceiling")
     parser.add_argument("--settle", type=float, default=120.0, help="final wait for albums (s)")
@@ -105,8 +114,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ChaosUser:
     """A simulated person in a private chat with the bot (see the module docstring)."""
 
-    def __init__(self, api: Any, name: str, rng: random.Random, think: tuple[float, float]):
+    def __init__(
+        self,
+        api: Any,
+        name: str,
+        rng: random.Random,
+        think: tuple[float, float],
+        rounds_per_search: int = 12,
+    ) -> None:
         self.api = api
+        self.rounds_per_search = rounds_per_search
+        self.searches = 0
         self.user = api.user(first_name=name)
         self.chat = api.private_chat(self.user)
         self.rng = rng
@@ -117,8 +135,9 @@ class ChaosUser:
         self.copies_seen = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """/start, then rate every new album until `stop`."""
+        """/start, then rate every new album until `stop`; /new after `rounds_per_search`."""
         self.last_id = self.api.send_text(self.chat, self.user, "/start").message_id
+        rated = 0
         while not stop.is_set():
             album = await self.next_album(stop)
             if album is None:
@@ -129,7 +148,13 @@ class ChaosUser:
                 return  # stopped while looking: no rating
             except TimeoutError:
                 pass
+            if rated == self.rounds_per_search:
+                self.last_id = self.api.send_text(self.chat, self.user, "/new").message_id
+                self.searches += 1
+                rated = 0
+                continue
             self.rate(album)
+            rated += 1
 
     async def next_album(self, stop: asyncio.Event | None, timeout: float = 1e9) -> Any:
         """The first complete album after the person's last message that is not a copy of the
@@ -259,7 +284,8 @@ async def bench_chaos(args: argparse.Namespace, workdir: Path) -> ChaosResult:
         )
         bot = BotProcess(env, workdir, workdir / "bot.log", ["--log-level", "WARNING"])
         people = [
-            ChaosUser(api, f"P{i}", random.Random(rng.random()), think) for i in range(args.users)
+            ChaosUser(api, f"P{i}", random.Random(rng.random()), think, args.rounds_per_search)
+            for i in range(args.users)
         ]
         stop = asyncio.Event()
         t_start = time.monotonic()
@@ -327,6 +353,7 @@ async def bench_chaos(args: argparse.Namespace, workdir: Path) -> ChaosResult:
         votes_misapplied=counts["misapplied"],
         albums_delivered=albums,
         duplicate_album_copies=sum(p.copies_seen for p in people),
+        searches_started=sum(1 + p.searches for p in people),
         chats_waiting=waiting,
         refused_as_closed=refused,
         restart_to_poll_p50_s=float(np.median(to_poll)) if to_poll else float("nan"),
@@ -353,9 +380,9 @@ def report(r: ChaosResult) -> str:
             f"  votes     sent {r.votes_sent} in {r.rating_messages} messages, stored "
             f"{r.votes_stored}, lost {r.votes_lost}, doubled {r.votes_doubled}, misapplied "
             f"{r.votes_misapplied}",
-            f"  albums    {r.albums_delivered} delivered ({r.duplicate_album_copies} second copies "
-            f"of an album), chats left waiting {r.chats_waiting}, ratings refused as closed "
-            f"{r.refused_as_closed}",
+            f"  albums    {r.albums_delivered} delivered in {r.searches_started} searches "
+            f"({r.duplicate_album_copies} second copies of an album), chats left waiting "
+            f"{r.chats_waiting}, ratings refused as closed {r.refused_as_closed}",
             f"  restart   -> polling p50 {r.restart_to_poll_p50_s:.1f} s; -> first answer p50 "
             f"{r.restart_to_first_answer_p50_s:.1f} s, p95 {r.restart_to_first_answer_p95_s:.1f}"
             f" s, max {r.restart_to_first_answer_max_s:.1f} s ({r.restarts_without_answer} "
@@ -369,8 +396,16 @@ def report(r: ChaosResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print the figures, optionally write them as JSON."""
-    if args.kills < 0 or args.users < 1 or args.think[0] > args.think[1]:
-        print("fotorobot bench chaos: bad --kills, --users or --think", file=sys.stderr)
+    if (
+        args.kills < 0
+        or args.users < 1
+        or args.think[0] > args.think[1]
+        or args.rounds_per_search < 1
+    ):
+        print(
+            "fotorobot bench chaos: bad --kills, --users, --think or --rounds-per-search",
+            file=sys.stderr,
+        )
         return 2
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
