@@ -26,8 +26,6 @@ from storage.chats import (
     upsert_user,
 )
 from storage.db import connect
-
-# Reliability (issue 11): the inbox of received updates and the outbox of owed albums.
 from storage.errors import (
     AlreadyApplied,
     BadBlob,
@@ -109,7 +107,6 @@ from storage.votes import (
 __all__ = [
     "SCHEMA_VERSION",
     "SOURCES",
-    # inbox and outbox
     "AlreadyApplied",
     "AuditEntry",
     "BadBlob",
