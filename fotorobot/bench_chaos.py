@@ -156,6 +156,13 @@ class ChaosUser:
             self.rate(album)
             rated += 1
 
+    async def left_waiting(self, timeout: float) -> bool:
+        """After the run: True if no album came after the person's last message in `timeout`
+        seconds (an album they were still looking at when the run stopped counts as come)."""
+        if self.album and self.album[0].message_id > self.last_id:
+            return False
+        return await self.next_album(None, timeout=timeout) is None
+
     async def next_album(self, stop: asyncio.Event | None, timeout: float = 1e9) -> Any:
         """The first complete album after the person's last message that is not a copy of the
         one just rated (None on stop or timeout)."""
@@ -314,8 +321,7 @@ async def bench_chaos(args: argparse.Namespace, workdir: Path) -> ChaosResult:
             await asyncio.gather(*tasks)
             waiting = 0
             for person in people:
-                if await person.next_album(None, timeout=args.settle) is None:
-                    waiting += 1
+                waiting += await person.left_waiting(args.settle)
             await asyncio.to_thread(bot.interrupt, 60.0)
         finally:
             stop.set()
