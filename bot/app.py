@@ -9,24 +9,31 @@ Bot API's request objects.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.context import BotApplication, BotContext, BotData, Deps
 from bot.handlers import register_handlers
+from bot.handlers.admin import register_owner_menu
+from bot.handlers.group_votes import start_group_rounds, stop_group_rounds
+from bot.handlers.groups import open_group_round
 from bot.inbox import UpdateRunner
 from bot.ordering import CONCURRENT_UPDATES, ChatOrderedUpdateProcessor
 from bot.outbox import AlbumOutbox
+from bot.ratelimit import GroupRateLimiter
 from bot.updater import DurableUpdater
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
 
+    from bot.admin import AdminService
+    from bot.engine import Engine
     from fotorobot.settings import Settings
     from model import FaceModel
 
@@ -34,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # The update kinds the handlers use, asked for by name: Telegram remembers the last list given
 # and otherwise sends kinds nothing here handles (polls, channel posts...).
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"]
 
 
 def build_application(
@@ -56,11 +63,13 @@ def build_application(
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
         .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates))
         .post_init(post_init)
+        .post_stop(stop_group_rounds)
         .post_shutdown(post_shutdown)
         .job_queue(None)  # no scheduled jobs: spare the scheduler thread
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Albums and edits count per message in a group, as Telegram counts them.
+        builder = builder.rate_limiter(GroupRateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -98,12 +107,25 @@ async def post_init(app: BotApplication) -> None:
     engine = await Engine.open(settings, data.model, data.executor)
     processor = app.update_processor
     assert isinstance(processor, ChatOrderedUpdateProcessor)
-    outbox = AlbumOutbox(app.bot, engine, processor.locks)
+    # A group's round gets its poll and tally from the outbox too (bot.handlers.groups).
+    group_round = functools.partial(open_group_round, app)
+    outbox = AlbumOutbox(app.bot, engine, processor.locks, open_group_round=group_round)
     runner = UpdateRunner(app, engine, outbox)
     processor.runner = runner
     app.add_error_handler(runner.record_error)
-    data.deps = Deps(settings=settings, engine=engine, outbox=outbox)
+    admin = await open_admin(app, engine)
+    data.deps = Deps(settings=settings, engine=engine, outbox=outbox, admin=admin)
+    await start_group_rounds(app)  # re-arms the stored deadlines of open group rounds
     await register_commands(app)
+    await register_owner_menu(app.bot, admin, sorted(settings.admin_ids))
+
+
+async def open_admin(app: BotApplication, engine: Engine) -> AdminService:
+    """The owners' service; a training run left by an earlier process is reported now."""
+    from bot.admin import AdminService
+    from bot.handlers.admin_reports import TelegramReporter
+
+    return await AdminService.open(engine, TelegramReporter(app.bot, engine))
 
 
 def single_threaded_torch() -> None:
@@ -135,6 +157,9 @@ async def register_commands(app: BotApplication) -> None:
 async def post_shutdown(app: BotApplication) -> None:
     """Close the engine's database and stop the worker threads we started."""
     data = app.bot_data
+    await stop_group_rounds(app)  # post_stop did unless the application never started
+    if data.deps is not None and data.deps.admin is not None:
+        await data.deps.admin.close()  # stops a training process: resumable at the next start
     if data.deps is not None:
         await data.deps.outbox.close()
         await data.deps.engine.close()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
+    from bot.admin import AdminService
     from bot.engine import Engine
     from bot.outbox import AlbumOutbox
     from fotorobot.settings import Settings
@@ -26,6 +27,7 @@ class Deps:
     settings: Settings
     engine: Engine
     outbox: AlbumOutbox  # delivers the albums chats are owed (bot.outbox)
+    admin: AdminService | None = None  # the owners' commands (bot.admin)
 
 
 class BotData:

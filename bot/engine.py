@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import dataclasses
 import re
 import secrets
 from collections.abc import Callable
@@ -23,6 +23,8 @@ import numpy as np
 
 import storage
 from bot import pictures
+from bot.groups import GroupRounds
+from bot.models import ModelRegistry
 from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
 from bot.texts import pick_language
@@ -72,18 +74,26 @@ class Engine:
         settings: Settings,
     ) -> None:
         self.conn = conn
-        self.model = model
+        # Searches keep the model they started with; new ones take the active version.
+        self.models = ModelRegistry(conn, executor, settings.model_path, preloaded=model)
         self.executor = executor
         self.settings = settings
         self.scale: RatingScale = settings.rating_scale
-        self._spaces: dict[int, LatentSpace] = {}
+        self._spaces: dict[tuple[str, int], LatentSpace] = {}
+        self.groups = GroupRounds(conn, settings)  # group rounds and every chat's settings
 
     @classmethod
     async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
         """Open (creating and migrating) the settings' database and serve from it."""
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
         conn = await storage.connect(settings.db_path)
-        return cls(conn, model, executor, settings)
+        engine = cls(conn, model, executor, settings)
+        try:
+            await engine.models.start()
+        except BaseException:
+            await conn.close()
+            raise
+        return engine
 
     async def close(self) -> None:
         """Close the database connection."""
@@ -93,27 +103,28 @@ class Engine:
         """Run a CPU-bound call in the executor so the event loop keeps serving other chats."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def space(self, dim: int) -> LatentSpace:
-        """The cube <-> latent map of this model for a search dimension (cached)."""
+    def space(self, model: FaceModel, dim: int) -> LatentSpace:
+        """The cube <-> latent map of a model for a search dimension (cached)."""
         from optimization import LatentSpace
 
-        if dim not in self._spaces:
+        key = (model.version, dim)
+        if key not in self._spaces:
             # model.LatentBasis is frozen; optimization's BasisLike protocol only reads it.
-            basis: Any = self.model.latent_basis
-            self._spaces[dim] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
-        return self._spaces[dim]
+            basis: Any = model.latent_basis
+            self._spaces[key] = LatentSpace.from_basis(model.latent_dim, basis, dim)
+        return self._spaces[key]
 
-    def new_settings(self) -> SearchSettings:
+    def new_settings(self, album_size: int | None = None) -> SearchSettings:
         """Search settings for a new session: configured sizes, a fresh seed."""
         from optimization import SearchSettings, subspace_dim
 
         # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
         # ratings, so search the principal axes that carry 99% of the encoded variance.
-        basis: Any = self.model.latent_basis
-        dim = subspace_dim(basis, int(self.model.latent_dim), int(self.settings.search_dim))
-        return SearchSettings(
-            dim=dim, album_size=int(self.settings.album_size), seed=secrets.randbelow(2**31)
-        )
+        model = self.models.active_model
+        basis: Any = model.latent_basis
+        dim = subspace_dim(basis, int(model.latent_dim), int(self.settings.search_dim))
+        size = int(self.settings.album_size if album_size is None else album_size)
+        return SearchSettings(dim=dim, album_size=size, seed=secrets.randbelow(2**31))
 
     # --- chats and people ----------------------------------------------------------------
 
@@ -155,21 +166,26 @@ class Engine:
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its search and votes move to the new id."""
         await storage.migrate_chat(self.conn, old_chat_id, new_chat_id)
+        self.groups.migrated(old_chat_id, new_chat_id)  # whichever path saw it (a send, a message)
 
     # --- searches and albums -------------------------------------------------------------
 
-    async def start_session(self, chat_id: int, update_id: int | None = None) -> bool:
+    async def start_session(
+        self, chat_id: int, started_by: int | None = None, update_id: int | None = None
+    ) -> bool:
         """Close the chat's current search (if any) and open a new one; its first album is then
         owed (bot.outbox delivers it). False when `update_id` already started one (a replay)."""
-        settings = self.new_settings()
+        model = self.models.active_model
+        settings = self.new_settings((await self.groups.settings_for(chat_id)).album_size)
         try:
             await storage.start_session(
                 self.conn,
                 chat_id,
-                self.model.version,
+                model.version,
                 settings.to_dict(),
                 dim=settings.dim,
-                latent_dim=int(self.model.latent_dim),
+                latent_dim=int(model.latent_dim),
+                started_by=started_by,
                 update_id=update_id,
             )
         except storage.AlreadyApplied:
@@ -180,27 +196,43 @@ class Engine:
         """Whether the chat is owed an album (bot.outbox delivers it after the update)."""
         return await storage.owed_album(self.conn, chat_id) is not None
 
+    async def end_search(self, chat_id: int) -> None:
+        """Close the chat's open search (its model is gone: it cannot go on)."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is not None:
+            await storage.close_session(self.conn, session.id)
+
+    async def chat_scale(self, chat_id: int) -> RatingScale:
+        """The rating scale the chat chose (/settings), else the configured one."""
+        return (await self.groups.settings_for(chat_id)).scale
+
     async def has_search(self, chat_id: int) -> bool:
         """Whether the chat has an open search."""
         return await storage.open_session(self.conn, chat_id) is not None
 
     async def plan_album(self, chat_id: int) -> AlbumPlan | None:
         """The next album of the chat's search (GP + EI, or Sobol); None without a search."""
-        from optimization import SearchSettings, aggregate_votes
+        from optimization import SearchSettings, aggregate_votes, all_votes
 
         session = await storage.open_session(self.conn, chat_id)
         if session is None:
             return None
-        settings = SearchSettings.from_dict(session.settings)
+        model = await self.models.get(session.model_version)  # ModelGone: the handler says so
+        # The chat's album size applies from its next album (/settings), in a running search too.
+        album_size = (await self.groups.settings_for(chat_id)).album_size
+        settings = dataclasses.replace(
+            SearchSettings.from_dict(session.settings), album_size=album_size
+        )
         history = await storage.session_history(self.conn, session.id)
-        scores, counts = aggregate_votes(len(history), history.votes)
+        votes = all_votes(history.votes, history.rounds, history.picks)
+        scores, counts = aggregate_votes(len(history), votes)
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
         points, latents, sources, images, search_state = await self.run_cpu(
             compute_album,
-            self.model,
-            self.space(settings.dim),
+            model,
+            self.space(model, settings.dim),
             settings,
             history.points,
             scores,
@@ -223,11 +255,29 @@ class Engine:
             self.conn, plan.session_id, plan.faces, [None] * len(plan.faces), state=plan.state
         )
 
-    async def album_images(self, round_: storage.Round) -> list[bytes]:
-        """The JPEGs of a stored album, decoded again from its latents (a re-send)."""
-        latents = np.stack([face.latent for face in round_.faces]).astype(np.float32)
-        images: list[bytes] = await self.run_cpu(render_album, self.model, latents)
+    async def round_images(self, round_id: int) -> list[bytes] | None:
+        """A round's album drawn again from its stored latents (to show it once more)."""
+        from bot import render
+
+        round_ = await storage.get_round(self.conn, round_id)
+        if round_ is None or not round_.faces:
+            return None
+        session = await storage.get_session(self.conn, round_.session_id)
+        if session is None:
+            return None
+        # The faces' latents belong to the search's own model (ModelGone: the caller says so).
+        model = await self.models.get(session.model_version)
+        latents = np.stack([face.latent for face in round_.faces])  # (k, latent_dim)
+
+        def draw() -> list[bytes]:
+            return render.album_images(model.decode(latents))
+
+        images: list[bytes] = await self.run_cpu(draw)
         return images
+
+    async def reattach_album(self, round_id: int, message_ids: list[int]) -> None:
+        """A round's faces were sent again: their new photo messages."""
+        await storage.reattach_album(self.conn, round_id, message_ids)
 
     async def set_prompt(self, round_id: int, message_id: int) -> None:
         """Remember the prompt message, so replies to it rate the album."""
@@ -249,7 +299,7 @@ class Engine:
         if round_ is None:
             return NextStep("no_search")
         rated, _missing = await self.round_progress(round_)
-        if not rated:
+        if not rated and not await self.groups.voters(round_.id):  # a poll pick counts too
             return NextStep("needs_rating")
         return NextStep("ready", round_id=round_.id)
 
@@ -282,11 +332,15 @@ class Engine:
         return round_, None
 
     def parse(
-        self, text: str, album_size: int, target_position: int | None
+        self,
+        text: str,
+        album_size: int,
+        target_position: int | None,
+        scale: RatingScale | None = None,
     ) -> ParsedRatings | RatingError:
-        """Parse a rating message with the configured scale."""
+        """Parse a rating message with the chat's scale (default: the configured one)."""
         return parse_ratings(
-            text, album_size=album_size, scale=self.scale, target_position=target_position
+            text, album_size=album_size, scale=scale or self.scale, target_position=target_position
         )
 
     async def rate(
@@ -321,7 +375,7 @@ class Engine:
         if round_ is None:
             return RateOutcome("no_round")
         album_size = len(round_.faces)
-        parsed = self.parse(text, album_size, target)
+        parsed = self.parse(text, album_size, target, await self.chat_scale(chat_id))
         if isinstance(parsed, RatingError):
             return RateOutcome(
                 "unreadable", error=parsed, album_size=album_size, round_id=round_.id
@@ -377,9 +431,15 @@ class Engine:
 
     # --- uploads -----------------------------------------------------------------------
 
-    async def encode_upload(self, data: bytes) -> np.ndarray:
-        """Photo bytes -> latent (latent_dim,); raises model.ImageError for a bad image."""
-        latent: np.ndarray = await self.run_cpu(encode_photo, self.model, data)
+    async def encode_upload(self, data: bytes, chat_id: int | None = None) -> np.ndarray:
+        """Photo bytes -> latent (latent_dim,) of the chat's search model (else the active
+        one); raises model.ImageError for a bad image."""
+        session = None if chat_id is None else await storage.open_session(self.conn, chat_id)
+        if session is None:
+            model = self.models.active_model
+        else:
+            model = await self.models.get(session.model_version)
+        latent: np.ndarray = await self.run_cpu(encode_photo, model, data)
         return latent
 
     async def queue_upload(self, chat_id: int, latent: np.ndarray) -> UploadStatus:
@@ -399,7 +459,7 @@ class Engine:
     async def _draw(
         self,
         chat_id: int,
-        draw: Callable[[dict[str, Any], storage.History], T | None],
+        draw: Callable[[FaceModel, dict[str, Any], storage.History], T | None],
         *,
         needs_votes: bool,
     ) -> T | None:
@@ -409,28 +469,27 @@ class Engine:
         if session is None:
             return None
         history = await storage.session_history(self.conn, session.id)
-        if len(history) == 0 or (needs_votes and not history.votes):
+        if len(history) == 0 or (needs_votes and not (history.votes or history.picks)):
             return None
-        picture: T | None = await self.run_cpu(draw, session.settings, history)
+        model = await self.models.get(session.model_version)
+        picture: T | None = await self.run_cpu(draw, model, session.settings, history)
         return picture
 
     async def best_face_picture(self, chat_id: int) -> BestFacePicture | None:
         """The best face of the chat's search, large; None before anything was rated."""
-        draw = functools.partial(pictures.best_face_picture, self.model)
-        return await self._draw(chat_id, draw, needs_votes=True)
+        return await self._draw(chat_id, pictures.best_face_picture, needs_votes=True)
 
     async def history_picture(self, chat_id: int) -> bytes | None:
         """One grid of every face shown in the chat's search with its rating (None: no faces)."""
 
-        def draw(_settings: dict[str, Any], history: storage.History) -> bytes:
-            return pictures.history_picture(self.model, history)
+        def draw(model: FaceModel, _settings: dict[str, Any], history: storage.History) -> bytes:
+            return pictures.history_picture(model, history)
 
         return await self._draw(chat_id, draw, needs_votes=False)
 
     async def morph_picture(self, chat_id: int) -> bytes | None:
         """GIF from the first album's best face to the best so far (None: nothing rated)."""
-        draw = functools.partial(pictures.morph_picture, self.model)
-        return await self._draw(chat_id, draw, needs_votes=True)
+        return await self._draw(chat_id, pictures.morph_picture, needs_votes=True)
 
 
 def compute_album(
@@ -444,6 +503,7 @@ def compute_album(
     upload_latent: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[bytes], dict[str, Any]]:
     """CPU part of a round: propose k points, map to latents, decode, encode JPEGs."""
+    from bot import render
     from optimization import new_search, observe, propose
 
     search = observe(new_search(settings, search_state), points, scores, counts)
@@ -458,15 +518,9 @@ def compute_album(
         latents[slot] = upload_latent
         new_points[slot] = space.from_latent(upload_latent[None, :])[0]
         sources[slot] = "upload"
-    images = render_album(model, latents)
+    faces = model.decode(latents)  # (k, S, S, 3) uint8
+    images = render.album_images(faces)
     return new_points, latents, sources, images, dict(proposal.state)
-
-
-def render_album(model: FaceModel, latents: np.ndarray) -> list[bytes]:
-    """Decode a stored album's latents (k, latent_dim) and encode its JPEGs again."""
-    from bot import render
-
-    return render.album_images(model.decode(latents))
 
 
 def caption_position(caption: str | None) -> int | None:

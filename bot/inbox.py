@@ -155,14 +155,21 @@ class UpdateRunner:
         )
 
     async def _deliver_owed(self, update: Update) -> None:
-        """Nobody left waiting: send the album this chat is owed, if it is owed one."""
+        """Nobody left waiting: send the album this chat is owed, if it is owed one (a poll
+        answer's chat is the poll's: the update processor's resolver finds it)."""
+        if self.stopping:
+            return
         chat, user = update.effective_chat, update.effective_user
-        if chat is None or self.stopping:
+        chat_id = chat.id if chat is not None else None
+        resolver = getattr(self.app.update_processor, "chat_resolver", None)
+        if chat_id is None and resolver is not None:
+            chat_id = await resolver(update)
+        if chat_id is None:
             return
         try:
-            await self.outbox.deliver(chat.id, user.language_code if user is not None else None)
+            await self.outbox.deliver(chat_id, user.language_code if user is not None else None)
         except Exception:  # the update is finished; the outbox retries on the next occasion
-            log.exception("delivering the album owed to chat %s failed", chat.id)
+            log.exception("delivering the album owed to chat %s failed", chat_id)
 
 
 def _close(coroutine: Awaitable[Any]) -> None:

@@ -9,9 +9,10 @@ retries, the inbox, owed albums); `drain` bounds shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from telegram import Update
@@ -63,6 +64,9 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self.runner: UpdateRunnerLike | None = None  # attached once the engine is open
         self.stopping = False
         self._active: set[asyncio.Task[Any]] = set()
+        # For updates Telegram sends without a chat (poll answers): finds their chat, so they
+        # queue behind that chat's other updates (lock first, then slot, like every update).
+        self.chat_resolver: Callable[[Update], Awaitable[int | None]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for a free slot, then handle the update."""
@@ -71,11 +75,14 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
             self._active.add(task)
         try:
             chat = update.effective_chat if isinstance(update, Update) else None
-            if chat is None:
+            chat_id = chat.id if chat is not None else None
+            if chat_id is None and self.chat_resolver is not None and isinstance(update, Update):
+                chat_id = await self.chat_resolver(update)
+            if chat_id is None:
                 async with self._slots:
                     await self._run(update, coroutine)
                 return
-            async with self.locks.get(chat.id), self._slots:
+            async with self.locks.get(chat_id), self._slots:
                 await self._run(update, coroutine)
         finally:
             if task is not None:
@@ -115,3 +122,11 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def chat_turn(processor: object, chat_id: int) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The chat's lock, for work that runs outside an update (a round's deadline): it then
+    waits its turn behind the chat's updates, and they behind it."""
+    if isinstance(processor, ChatOrderedUpdateProcessor):
+        return processor.locks.get(chat_id)
+    return contextlib.nullcontext()

@@ -9,12 +9,15 @@ transaction. `AlbumOutbox.deliver` then
    times on network errors and timeouts (a timed-out send may have arrived: that attempt is
    logged `uncertain`, and a copy delivered twice is rateable by reply to either, see
    Engine.resolve_target);
-3. sends the prompt with its buttons and stores its id.
+3. sends the prompt with its buttons and stores its id; in a group, the round's poll of the
+   faces and its tally (which is the group's prompt) instead, through the hook the application
+   gives (bot.handlers.groups.open_group_round): a poll already sent is not sent again.
 
 What fails even so is retried later in the background (backing off to every five minutes), and
 after a restart `recover` delivers every owed album. The "sending a photo..." chat action is a
 nicety: its failure never holds the album back. A chat that blocked the bot is marked inactive
-and owed nothing until it writes again.
+and owed nothing until it writes again. A search whose model is gone (bot.models) cannot go on:
+it ends, and the chat is told so with a button for a new one.
 
 Every delivery for a chat runs under that chat's lock (bot.ordering.ChatLocks), so it never
 interleaves with the chat's own updates.
@@ -26,7 +29,7 @@ import asyncio
 import contextlib
 import datetime as dtm
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from telegram import InputMediaPhoto, Message
@@ -41,8 +44,10 @@ from telegram.error import (
 )
 
 import storage
-from bot.handlers.common import prompt_keyboard
+from bot.groups import is_group_chat
+from bot.handlers.common import prompt_keyboard, search_model_gone
 from bot.loglimit import LogLimiter
+from bot.models import ModelGone
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
@@ -54,8 +59,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # nothing: nothing was owed; sent: the album and its prompt are delivered; later: a send
-# failed and a background retry is scheduled; unreachable: the chat blocked or removed the bot.
-DeliveryStatus = Literal["nothing", "sent", "later", "unreachable"]
+# failed and a background retry is scheduled; unreachable: the chat blocked or removed the bot;
+# ended: the search's model is gone, so the search ended (and the chat was told).
+DeliveryStatus = Literal["nothing", "sent", "later", "unreachable", "ended"]
+# An album photo as a group's poll needs it: its message id and Telegram's file id (None when
+# only the id is stored, e.g. after a restart: the poll then shows numbers, not faces).
+PollFace = tuple[int, str | None]
+# Opens a group round after its photos: (chat id, round id, faces, send the poll?, language).
+GroupOpener = Callable[[int, int, Sequence[PollFace], bool, str], Awaitable[None]]
 
 ATTEMPTS = 3  # sends per delivery (network errors and timeouts), then a background retry
 BACKOFF_S = 1.0  # before the 2nd attempt; doubles after each
@@ -89,8 +100,12 @@ class AlbumOutbox:
         backoff_s: float = BACKOFF_S,
         read_timeout_s: float = ALBUM_READ_TIMEOUT_S,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+        open_group_round: GroupOpener | None = None,
     ) -> None:
         self.bot = bot
+        # A group's round gets a poll and a tally instead of the private prompt (None: the
+        # private prompt everywhere).
+        self.open_group_round = open_group_round
         self.engine = engine
         self.locks = locks
         self.attempts = attempts
@@ -123,6 +138,9 @@ class AlbumOutbox:
             if stop.status == "later":
                 self._retry_later(chat_id, stop.delay)
             return stop.status
+        except ModelGone:
+            await search_model_gone(self.bot, self.engine, chat_id, lang)
+            return "ended"
         self._failures.pop(chat_id, None)
         return "sent"
 
@@ -142,11 +160,23 @@ class AlbumOutbox:
                 round_ = await self.engine.store_album(plan)
                 images = plan.images
             else:
-                images = await self.engine.album_images(round_)
-            chat_id, round_ = await self._send_photos(chat_id, round_, images)
+                drawn = await self.engine.round_images(round_.id)
+                if drawn is None:
+                    raise _GiveUp("nothing")  # the round is gone meanwhile
+                images = drawn
+            chat_id, round_, messages = await self._send_photos(chat_id, round_, images)
+            faces: list[PollFace] = [
+                (m.message_id, m.photo[-1].file_id if m.photo else None) for m in messages
+            ]
+        else:
+            assert round_ is not None
+            faces = [(m, None) for m in round_.message_ids if m is not None]
         assert round_ is not None
         if round_.prompt_message_id is None:
-            await self._send_prompt(chat_id, round_, lang)
+            if self.open_group_round is not None and is_group_chat(chat_id):
+                await self._open_group_round(chat_id, round_, faces, lang)
+            else:
+                await self._send_prompt(chat_id, round_, lang)
 
     async def _chat_action(self, chat_id: int) -> int:
         """Show "sending a photo..." in the chat's header; whatever happens, the album goes on
@@ -166,8 +196,9 @@ class AlbumOutbox:
 
     async def _send_photos(
         self, chat_id: int, round_: storage.Round, images: list[bytes]
-    ) -> tuple[int, storage.Round]:
-        """Send the album's photos and store their ids; (chat id, round) after any migration."""
+    ) -> tuple[int, storage.Round, list[Message]]:
+        """Send the album's photos and store their ids; (chat id, round, the photos' messages)
+        after any migration."""
         for attempt in range(self.attempts):
             media = [
                 InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.jpg")
@@ -184,12 +215,12 @@ class AlbumOutbox:
                 chat_id = await self._after_failure(chat_id, exc, attempt, "album")
                 continue
             ids = [m.message_id for m in messages]
-            return chat_id, await storage.album_sent(self.engine.conn, send_id, ids)
+            return chat_id, await storage.album_sent(self.engine.conn, send_id, ids), list(messages)
         raise _GiveUp("later")
 
     async def _send_prompt(self, chat_id: int, round_: storage.Round, lang: str) -> None:
         """The rating prompt with its buttons, after the album; its id makes replies count."""
-        scale = self.engine.scale
+        scale = await self.engine.chat_scale(chat_id)
         prompt = text(lang, "prompt", album_size=len(round_.faces), low=scale.low, high=scale.high)
         for attempt in range(self.attempts):
             try:
@@ -200,6 +231,25 @@ class AlbumOutbox:
                 chat_id = await self._after_failure(chat_id, exc, attempt, "prompt")
                 continue
             await self.engine.set_prompt(round_.id, message.message_id)
+            return
+        raise _GiveUp("later")
+
+    async def _open_group_round(
+        self, chat_id: int, round_: storage.Round, faces: Sequence[PollFace], lang: str
+    ) -> None:
+        """A group's poll of the faces and its tally, after the album; a poll that got through
+        on an earlier try (or before a restart) is not sent again."""
+        assert self.open_group_round is not None
+        for attempt in range(self.attempts):
+            current = await storage.get_round(self.engine.conn, round_.id)
+            if current is None or current.prompt_message_id is not None:
+                return
+            with_poll = current.poll_message_id is None
+            try:
+                await self.open_group_round(chat_id, round_.id, faces, with_poll, lang)
+            except TelegramError as exc:
+                chat_id = await self._after_failure(chat_id, exc, attempt, "poll and tally")
+                continue
             return
         raise _GiveUp("later")
 

@@ -39,10 +39,18 @@ def mean_ratings(history: History) -> np.ndarray:
 
 def best_history_index(settings: dict[str, object], history: History) -> int | None:
     """Index of the best face (GP posterior-mean argmax over rated faces; CPU)."""
-    from optimization import SearchSettings, aggregate_votes, best_index, new_search, observe
+    from optimization import (
+        SearchSettings,
+        aggregate_votes,
+        all_votes,
+        best_index,
+        new_search,
+        observe,
+    )
 
     search_settings = SearchSettings.from_dict(dict(settings))
-    scores, counts = aggregate_votes(len(history), history.votes)
+    votes = all_votes(history.votes, history.rounds, history.picks)  # group picks count too
+    scores, counts = aggregate_votes(len(history), votes)
     search = observe(new_search(search_settings), history.points, scores, counts)
     return best_index(search)
 
@@ -94,13 +102,17 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
 
 def morph_endpoints(settings: dict[str, object], history: History) -> tuple[int, int] | None:
     """(best face of the first album, best face overall) as history indices, or None."""
-    ratings = mean_ratings(history)
+    from optimization import aggregate_votes, all_votes
+
+    # Standardised per rater, with a group's poll picks: the same view of the album as the search.
+    votes = all_votes(history.votes, history.rounds, history.picks)
+    scores, counts = aggregate_votes(len(history), votes)
     first_round = int(history.rounds.min())
     first = [i for i in range(len(history)) if history.rounds[i] == first_round]
-    rated_first = [i for i in first if not np.isnan(ratings[i])]
+    rated_first = [i for i in first if counts[i] > 0]
     if not rated_first:
         return None
-    start = max(rated_first, key=lambda i: ratings[i])
+    start = max(rated_first, key=lambda i: scores[i])
     end = best_history_index(settings, history)
     if end is None:
         return None

@@ -4,12 +4,14 @@ The real Application (rate limiter, handlers, SQLite, GP, decoder, JPEG albums) 
 process and long-polls the fake's tornado server, which serves the same event loop. Each user sends
 /start, then R full ratings; a round's latency is from the rating message reaching the fake
 to the next album's prompt arriving there (4 photos + 1 prompt = 5 Telegram messages).
+With `--group N`, group chats of N members vote in polls instead (fotorobot/bench_group.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -18,9 +20,13 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fotorobot.bench_group import GroupBenchResult
+    from fotorobot.settings import Settings
 
 # Telegram's own ceiling for one bot: about 30 messages per second overall.
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
@@ -51,6 +57,8 @@ class BotBenchResult:
     api_calls_per_round: float  # Bot API requests (getUpdates aside) per album, /start included
     cpus: int
     load_average_1m: float  # the machine's load when the run ended (shared boxes)
+    while_training: str | None = None  # data of the training run going on meanwhile
+    training_images_per_s: float | None = None  # its speed during the measured window
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,10 +71,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-rate-limiter",
         action="store_true",
-        help="build the bot without AIORateLimiter (raw capacity)",
+        help="build the bot without its rate limiter (raw capacity)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated ratings")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--while-training",
+        metavar="DATA",
+        default=None,
+        help="measure while a training run on DATA (e.g. synthetic:20000) goes on, started as "
+        "the bot's /train starts it: nice 19, one thread",
+    )
+    parser.add_argument(
+        "--group",
+        type=int,
+        default=0,
+        metavar="N",
+        help="group chats of N members voting in polls instead (Telegram's limits on)",
+    )
+    parser.add_argument("--groups", type=int, default=2, help="with --group: how many (2)")
+
+
+def bench_settings(token: str, url: str, data_dir: str, search_dim: int) -> Settings:
+    """The bot's settings for a benchmark against the fake at `url`, data in a temporary dir."""
+    from fotorobot.settings import load_settings
+
+    environ = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": url,
+        "FOTOROBOT_DATA_DIR": data_dir,
+        "FOTOROBOT_SEARCH_DIM": str(search_dim),
+    }
+    return load_settings(environ=environ, env_file=None)
 
 
 def percentile_ms(values: list[float], q: float) -> float:
@@ -94,13 +130,63 @@ async def _user(
     return start, latencies
 
 
+class BackgroundTraining:
+    """A training run as the bot's /train starts it (bot.training_process), for the length of
+    a block: it has begun its first epoch before the block starts."""
+
+    def __init__(self, data: str, folder: Path) -> None:
+        self.data, self.folder = data, folder
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> BackgroundTraining:
+        from bot.train_options import TrainOptions
+        from bot.training_process import RunFiles, child_environment, train_command
+
+        files = RunFiles(self.folder)
+        self.files = files
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cmd = train_command(self.data, TrainOptions(epochs=100), files, resume=False)
+        with files.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *cmd,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                env=child_environment(),
+                start_new_session=True,
+            )
+        while not self.steps():  # importing torch and drawing the faces is not training yet
+            if self.proc.returncode is not None:
+                raise RuntimeError(f"the training run ended early; see {files.log}")
+            await asyncio.sleep(0.5)
+        return self
+
+    def steps(self) -> list[dict[str, Any]]:
+        """Its progress lines so far."""
+        if not self.files.progress.exists():
+            return []
+        lines = self.files.progress.read_text().splitlines()
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [e for e in events if e.get("event") == "step"]
+
+    async def __aexit__(self, *exc: object) -> None:
+        from bot.training_process import stop_group
+
+        if self.proc is not None:
+            await asyncio.to_thread(stop_group, self.proc.pid, str(self.folder))
+            await self.proc.wait()
+
+
 async def bench_bot(
-    users: int, rounds: int, search_dim: int, rate_limiter: bool, seed: int
+    users: int,
+    rounds: int,
+    search_dim: int,
+    rate_limiter: bool,
+    seed: int,
+    while_training: str | None = None,
 ) -> BotBenchResult:
-    """Run the benchmark once and return its figures."""
+    """Run the benchmark once (optionally while a training run goes on) and its figures."""
     from bot.app import ALLOWED_UPDATES, build_application
     from fotorobot.logs import quiet_noisy_loggers
-    from fotorobot.settings import load_settings
     from telegram_fake import FakeBotAPI, polling, serve_http
 
     quiet_noisy_loggers()
@@ -108,15 +194,7 @@ async def bench_bot(
     api = FakeBotAPI(keep_file_bytes=False)
     with tempfile.TemporaryDirectory(prefix="fotorobot-bench-") as tmp:
         async with serve_http(api) as url:
-            settings = load_settings(
-                environ={
-                    "TELEGRAM_BOT_TOKEN": api.token,
-                    "TELEGRAM_API_BASE_URL": url,
-                    "FOTOROBOT_DATA_DIR": tmp,
-                    "FOTOROBOT_SEARCH_DIM": str(search_dim),
-                },
-                env_file=None,
-            )
+            settings = bench_settings(api.token, url, tmp, search_dim)
             app = build_application(settings, rate_limiter=rate_limiter)
             async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
                 searched_dim = app.bot_data.require().engine.new_settings().dim
@@ -124,12 +202,20 @@ async def bench_bot(
                 # Warm-up: the first fit imports GPy and fills caches; not measured.
                 await _user(api, "Warmup", 1, np.random.default_rng(seed), timeout)
                 rngs = [np.random.default_rng([seed, i]) for i in range(users)]
-                calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
-                t0 = time.perf_counter()
-                results = await asyncio.gather(
-                    *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
-                )
-                wall = time.perf_counter() - t0
+                async with contextlib.AsyncExitStack() as stack:
+                    training = None
+                    if while_training:
+                        training = await stack.enter_async_context(
+                            BackgroundTraining(while_training, Path(tmp) / "training")
+                        )
+                    calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
+                    t0, started = time.perf_counter(), time.time()
+                    results = await asyncio.gather(
+                        *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
+                    )
+                    wall = time.perf_counter() - t0
+                    steps = training.steps() if training else []
+                    speeds = [s["images_per_s"] for s in steps if s["time"] >= started]
                 sends = sum(1 for c in api.calls if c.method.lower() != "getupdates")
                 sends -= calls_before
     starts = [s for s, _ in results]
@@ -159,6 +245,8 @@ async def bench_bot(
         api_calls_per_round=sends / (n_rounds + users),
         cpus=os.cpu_count() or 1,
         load_average_1m=os.getloadavg()[0],
+        while_training=while_training,
+        training_images_per_s=float(np.median(speeds)) if speeds else None,
     )
 
 
@@ -184,6 +272,14 @@ def report(result: BotBenchResult) -> str:
             f"{result.api_calls_per_round:.1f} Bot API calls per round",
             f"  peak memory  {result.peak_rss_mb:.0f} MB RSS (bot + fake server, one process)",
             f"  machine      {result.cpus} CPUs, load average {result.load_average_1m:.1f}",
+            *(
+                [
+                    f"  meanwhile    training on {result.while_training} at nice 19, 1 thread: "
+                    f"{result.training_images_per_s or 0:.0f} images/s"
+                ]
+                if result.while_training
+                else []
+            ),
             f"  Telegram     ~{TELEGRAM_MESSAGES_PER_SECOND:.0f} messages/s = "
             f"{result.telegram_rounds_per_s:.1f} rounds/s -> headroom x{result.headroom:.2f}: "
             f"{verdict}",
@@ -196,10 +292,36 @@ def run(args: argparse.Namespace) -> int:
     if args.users < 1 or args.rounds < 1:
         print("fotorobot bench bot: --users and --rounds must be >= 1", file=sys.stderr)
         return 2
-    result = asyncio.run(
-        bench_bot(args.users, args.rounds, args.search_dim, not args.no_rate_limiter, args.seed)
-    )
-    print(report(result))
+    if args.group < 0 or (args.group and args.groups < 1):
+        print("fotorobot bench bot: --group and --groups must be >= 1", file=sys.stderr)
+        return 2
+    if args.group and args.while_training:
+        # The group bench measures rounds within Telegram's group limits, not CPU latency.
+        print(
+            "fotorobot bench bot: --while-training measures private rounds; not with --group",
+            file=sys.stderr,
+        )
+        return 2
+    result: BotBenchResult | GroupBenchResult
+    if args.group:
+        from fotorobot.bench_group import bench_groups, report_groups
+
+        result = asyncio.run(
+            bench_groups(args.groups, args.group, args.rounds, args.search_dim, args.seed)
+        )
+        print(report_groups(result))
+    else:
+        result = asyncio.run(
+            bench_bot(
+                args.users,
+                args.rounds,
+                args.search_dim,
+                not args.no_rate_limiter,
+                args.seed,
+                args.while_training,
+            )
+        )
+        print(report(result))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(asdict(result), indent=2) + "\n")

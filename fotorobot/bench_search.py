@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=int, default=80, help="ratings per search (default 80)")
     parser.add_argument("--json", type=Path, default=None, help="write all figures as JSON")
     parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG")
-    parser.add_argument("--model", type=Path, default=None, help="checkpoint (default: bundled)")
+    parser.add_argument(
+        "--model", default=None, help="checkpoint path or bundled model name (default: celeba)"
+    )
     parser.add_argument(
         "--strategies",
         default=",".join(DEFAULT_STRATEGIES),
@@ -105,10 +107,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from model import FaceModel, default_model_path
+    from model import FaceModel, resolve_model
     from model.checkpoint import CheckpointError
 
-    path = args.model or default_model_path()
+    path = resolve_model(args.model)
     if not Path(path).is_file():
         print(
             f"no face model at {path}: train one (`fotorobot train`) or pass --model",

@@ -23,6 +23,11 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
         "try the bot locally: fake Bot API + chat page, no token needed",
     ),
     (("train",), "model.cli_train", "train the face VAE on synthetic faces or a photo folder"),
+    (
+        ("tune",),
+        "fotorobot.tune",
+        "Bayesian optimisation of training hyperparameters, then the best one trained in full",
+    ),
     (("sample",), "model.cli_sample", "write a grid of prior samples and reconstructions"),
     (("bench", "model"), "model.bench", "face model figures: faces/s, images/s, decode latency"),
     (

@@ -10,13 +10,16 @@ Variables (all optional; without a token `fotorobot run` explains how to get one
     TELEGRAM_API_BASE_URL    default https://api.telegram.org (a self-hosted Bot API or a fake)
     FOTOROBOT_DATA_DIR       default ./data
     FOTOROBOT_DB             default $FOTOROBOT_DATA_DIR/fotorobot.sqlite3
-    FOTOROBOT_MODEL          default: the bundled model (model.default_model_path())
+    FOTOROBOT_MODEL          a bundled model's name (celeba, synthetic) or a checkpoint path;
+                             default: model.default_model_path()
     FOTOROBOT_ADMINS         comma-separated Telegram user ids
     FOTOROBOT_ALBUM_SIZE     faces per album, 2..10, default 4
     FOTOROBOT_RATING_SCALE   1-10 (default) or 1-5
     FOTOROBOT_LANGUAGE       en (default) or ru: for users whose Telegram language is neither
     FOTOROBOT_SEARCH_DIM     dimensions the search explores, 1..32, default 16
     FOTOROBOT_WEBHOOK_URL    public https URL: serve a webhook instead of long polling
+    FOTOROBOT_DATASETS_DIR   the one folder /train may read photos from (and where archives
+                             sent to the bot are unpacked), default $FOTOROBOT_DATA_DIR/datasets
 """
 
 from __future__ import annotations
@@ -85,26 +88,30 @@ class Settings:
     api_base_url: str = DEFAULT_API_BASE_URL
     data_dir: Path = Path("data")
     db_path: Path = Path("data") / "fotorobot.sqlite3"
-    model_file: Path | None = None  # None: the bundled model (see model_path)
+    model: str = ""  # FOTOROBOT_MODEL: a bundled model's name or a checkpoint path ("": default)
     admin_ids: frozenset[int] = frozenset()
     album_size: int = 4
     rating_scale: RatingScale = field(default_factory=RatingScale)
     default_language: str = "en"
     search_dim: int = 16
     webhook_url: str | None = None
+    datasets_dir: Path | None = None  # None: data_dir / "datasets" (see datasets_root)
+
+    @property
+    def datasets_root(self) -> Path:
+        """FOTOROBOT_DATASETS_DIR, else DATA_DIR/datasets: the only folder /train reads."""
+        return self.datasets_dir if self.datasets_dir is not None else self.data_dir / "datasets"
 
     @property
     def model_path(self) -> Path:
-        """FOTOROBOT_MODEL, else the bundled checkpoint.
+        """The checkpoint FOTOROBOT_MODEL names (a bundled model or a path), else the default.
 
         Resolved when asked, not at load: finding the bundled file imports the model package
         (torch), which `fotorobot db ...` has no use for.
         """
-        if self.model_file is not None:
-            return self.model_file
-        from model import default_model_path
+        from model import resolve_model
 
-        return Path(default_model_path())
+        return resolve_model(self.model or None)
 
     @property
     def bot_api_url(self) -> str:
@@ -146,13 +153,14 @@ def load_settings(
         api_base_url=_server_url(get("TELEGRAM_API_BASE_URL"), token) or DEFAULT_API_BASE_URL,
         data_dir=data_dir,
         db_path=_path(get("FOTOROBOT_DB")) or data_dir / "fotorobot.sqlite3",
-        model_file=_path(get("FOTOROBOT_MODEL")),
+        model=(get("FOTOROBOT_MODEL") or "").strip(),
         admin_ids=_admins(get("FOTOROBOT_ADMINS")),
         album_size=_int("FOTOROBOT_ALBUM_SIZE", get("FOTOROBOT_ALBUM_SIZE"), 4, 2, 10),
         rating_scale=_scale(get("FOTOROBOT_RATING_SCALE")),
         default_language=_language(get("FOTOROBOT_LANGUAGE")),
         search_dim=_int("FOTOROBOT_SEARCH_DIM", get("FOTOROBOT_SEARCH_DIM"), 16, 1, 32),
         webhook_url=_url("FOTOROBOT_WEBHOOK_URL", get("FOTOROBOT_WEBHOOK_URL"), https=True),
+        datasets_dir=_path(get("FOTOROBOT_DATASETS_DIR")),
     )
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot bench model`."""
-    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
+    parser.add_argument(
+        "--model", default=None, help="checkpoint path or bundled model name (default: celeba)"
+    )
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the figures here")
     parser.add_argument("--faces", type=int, default=1000, help="synthetic faces to time")
     parser.add_argument("--train-steps", type=int, default=8, help="training steps to time")
@@ -150,7 +152,7 @@ def bench_quality(
         for k in (8, 12, 16, 20):
             if k < len(var):
                 report[f"pca_variance_top{k}"] = round(float(var[:k].sum() / var.sum()), 4)
-    if ckpt.get("train", {}).get("align"):
+    if fm.config.aligned:
         # A photo model: who the faces are is what matters (synthetic faces have no identity).
         from model.identity import IdentityMetric
         from model.identity_bench import identity_figures, prior_figures
@@ -167,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from model.checkpoint import CheckpointError, load_checkpoint
-    from model.face_model import FaceModel, default_model_path
+    from model.face_model import FaceModel, resolve_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    path = Path(args.model) if args.model else default_model_path()
+    path = resolve_model(args.model)
     try:
         fm = FaceModel.load(path)
         ckpt = load_checkpoint(path)

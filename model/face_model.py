@@ -34,9 +34,31 @@ def _own_copy(a: np.ndarray) -> np.ndarray:
     return np.array(a, order="C", copy=True)
 
 
+# The checkpoints shipped inside the package, by name (FOTOROBOT_MODEL and --model take these
+# names as well as paths).
+BUNDLED_MODELS = {"synthetic": "synthetic.pt"}
+DEFAULT_MODEL = "synthetic"
+
+
+def bundled_model_path(name: str) -> Path:
+    """The file of a bundled model."""
+    if name not in BUNDLED_MODELS:
+        raise ValueError(f"no bundled model {name!r} (bundled: {', '.join(BUNDLED_MODELS)})")
+    return Path(__file__).resolve().parent / "weights" / BUNDLED_MODELS[name]
+
+
 def default_model_path() -> Path:
-    """The bundled checkpoint shipped inside the package."""
-    return Path(__file__).resolve().parent / "weights" / "default.pt"
+    """The checkpoint the bot, the emulator and the benches use unless told otherwise."""
+    return bundled_model_path(DEFAULT_MODEL)
+
+
+def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
+    """A bundled model's name, a checkpoint's path, or None (the default model) -> its file."""
+    if spec is None or str(spec) == "":
+        return default_model_path()
+    if str(spec) in BUNDLED_MODELS:
+        return bundled_model_path(str(spec))
+    return Path(spec).expanduser()
 
 
 class FaceModel:

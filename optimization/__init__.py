@@ -3,6 +3,7 @@
 Pure numpy/scipy; GPy is imported only inside optimization.surrogate on the first fit.
 """
 
+from optimization.picks import all_votes, pick_votes
 from optimization.search import Proposal, Search, best_index, new_search, observe, propose
 from optimization.settings import SearchSettings
 from optimization.space import LatentSpace, subspace_dim
@@ -14,9 +15,11 @@ __all__ = [
     "Search",
     "SearchSettings",
     "aggregate_votes",
+    "all_votes",
     "best_index",
     "new_search",
     "observe",
+    "pick_votes",
     "propose",
     "subspace_dim",
 ]

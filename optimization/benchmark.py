@@ -19,6 +19,7 @@ from optimization.space import BasisLike, LatentSpace, subspace_dim
 from optimization.strategies import (
     CMAStrategy,
     OursStrategy,
+    PicksStrategy,
     RandomStrategy,
     Strategy,
     ThesisStrategy,
@@ -35,6 +36,7 @@ STRATEGIES = {
     "ours-stds": "ours, principal axes scaled by the encoded stds",
     "ours-full": "ours over the full latent (no subspace)",
     "ours-best": "ours + a best-guess slot in each album",
+    "ours-picks": "ours, told only the closest face of each album (a group poll's pick)",
 }
 DEFAULT_STRATEGIES = ("random", "thesis", "cma", "ours", "ours-16", "ours-full", "ours-best")
 
@@ -70,6 +72,8 @@ def make_strategy(
     if name == "ours-best":
         space = LatentSpace.from_basis(latent_dim, basis, dim)
         return OursStrategy(space, replace(settings, best_slot=True))
+    if name == "ours-picks":
+        return PicksStrategy(LatentSpace.from_basis(latent_dim, basis, dim), settings)
     if name == "ours-stds":
         return OursStrategy(LatentSpace.from_basis(latent_dim, basis, dim, scale="stds"), settings)
     if name == "ours-16":

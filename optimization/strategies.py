@@ -156,3 +156,36 @@ class ThesisStrategy:
         m2, v2 = post.predict(xs)
         x = xs[int(np.argmax(probability_of_improvement(m2, np.sqrt(v2), best, self.xi)))]
         return -self.box + span * x
+
+
+class PicksStrategy:
+    """Ours, told only which face of each album looks closest (a group poll's pick: the face
+    the rater would rate highest, ties all picked), through `all_votes` and the per-rater
+    standardisation, exactly as the bot turns poll answers into search data."""
+
+    def __init__(self, space: LatentSpace, settings: SearchSettings) -> None:
+        self.space, self.settings = space, settings
+        self.state: dict[str, object] = {}
+        self.points = np.zeros((0, settings.dim))
+        self.rounds: list[int] = []
+        self.picks: list[tuple[int, int]] = []
+        self._pending = np.zeros((0, settings.dim))
+
+    def ask(self) -> np.ndarray:
+        from optimization.picks import all_votes
+        from optimization.votes import aggregate_votes
+
+        n = len(self.points)
+        scores, counts = aggregate_votes(n, all_votes([], self.rounds, self.picks))
+        search = observe(new_search(self.settings, self.state), self.points, scores, counts)
+        p = propose(search)
+        self.state = p.state
+        self._pending = p.points
+        return self.space.to_latent(p.points)
+
+    def tell(self, ratings: np.ndarray) -> None:
+        r = np.asarray(ratings, dtype=np.float64)
+        start, label = len(self.points), len(set(self.rounds)) + 1
+        self.points = np.vstack([self.points, self._pending])
+        self.rounds.extend([label] * len(r))
+        self.picks.extend((start + int(i), 0) for i in np.flatnonzero(r == r.max()))

@@ -41,3 +41,7 @@ class SchemaTooNew(StorageError):
 
 class AlreadyApplied(StorageError):
     """A replayed update: its effect was stored when it was first processed (storage.inbox)."""
+
+
+class TrainingBusy(StorageError):
+    """A training run is already queued or running: one at a time."""

@@ -40,11 +40,15 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
         votes = await fetch_all(
             conn, "SELECT * FROM votes WHERE chat_id = ? ORDER BY id", (chat_id,)
         )
+        picks = await fetch_all(
+            conn, "SELECT * FROM picks WHERE chat_id = ? ORDER BY id", (chat_id,)
+        )
         users = await fetch_all(
             conn,
             """SELECT * FROM users WHERE user_id IN (SELECT user_id FROM votes WHERE chat_id = ?)
+               OR user_id IN (SELECT user_id FROM picks WHERE chat_id = ?)
                OR user_id = ? ORDER BY user_id""",
-            (chat_id, chat_id),
+            (chat_id, chat_id, chat_id),
         )
         audit = await fetch_all(
             conn, "SELECT * FROM audit_log WHERE chat_id = ? ORDER BY id", (chat_id,)
@@ -76,6 +80,7 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
                     "number",
                     "prompt_message_id",
                     "poll_id",
+                    "poll_message_id",
                     "opened_at",
                     "closed_at",
                     "deadline",
@@ -105,6 +110,7 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
                 "latent_dim": s["latent_dim"],
                 "opened_at": s["opened_at"],
                 "closed_at": s["closed_at"],
+                "started_by": s["started_by"],
                 "rounds": rounds_by_session.get(s["id"], []),
             }
             for s in sessions
@@ -124,6 +130,10 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
                 )
             }
             for v in votes
+        ],
+        "picks": [
+            {key: p[key] for key in ("id", "face_id", "user_id", "round_id", "created_at")}
+            for p in picks
         ],
         "users": [
             {key: u[key] for key in ("user_id", "username", "first_name", "language")}

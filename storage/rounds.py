@@ -58,6 +58,7 @@ async def load_round(conn: aiosqlite.Connection, round_id: int) -> Round | None:
         closed_at=row["closed_at"],
         deadline=row["deadline"],
         faces=tuple(face_from_row(f) for f in faces),
+        poll_message_id=row["poll_message_id"],
     )
 
 

@@ -24,6 +24,7 @@ def session_from_row(row: aiosqlite.Row) -> SearchSession:
         latent_dim=row["latent_dim"],
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
+        started_by=row["started_by"],
     )
 
 
@@ -43,13 +44,15 @@ async def start_session(
     *,
     dim: int | None = None,
     latent_dim: int | None = None,
+    started_by: int | None = None,
     update_id: int | None = None,
 ) -> SearchSession:
     """Open a new search for the chat, closing its previous session and open round.
 
     `dim` defaults to settings["dim"]; dimensions left unknown are fixed by the first album,
-    and every later face must match them. With `update_id` (the update asking for it), a replay
-    of that update raises AlreadyApplied and changes nothing (storage.inbox.mark_applied).
+    and every later face must match them. `started_by` is the user who asked for it. With
+    `update_id` (the update asking for it), a replay of that update raises AlreadyApplied and
+    changes nothing (storage.inbox.mark_applied).
     """
     if dim is None and isinstance(settings.get("dim"), int):
         dim = settings["dim"]
@@ -73,8 +76,8 @@ async def start_session(
         )
         cur = await conn.execute(
             """INSERT INTO sessions (chat_id, model_version, settings, state, dim, latent_dim,
-                                     opened_at) VALUES (?, ?, ?, '{}', ?, ?, ?)""",
-            (chat_id, model_version, settings_json, dim, latent_dim, t),
+                                     opened_at, started_by) VALUES (?, ?, ?, '{}', ?, ?, ?, ?)""",
+            (chat_id, model_version, settings_json, dim, latent_dim, t, started_by),
         )
         row = await fetch_one(conn, "SELECT * FROM sessions WHERE id = ?", (cur.lastrowid,))
     assert row is not None

@@ -12,6 +12,7 @@ from storage.blobs import from_blob
 from storage.db import fetch_all, fetch_one, now, read_tx, write_tx
 from storage.errors import AlreadyApplied, BadValue, NotFound, RoundClosed, WrongChat
 from storage.inbox import mark_applied
+from storage.polls import load_picks
 from storage.rows import History, Vote
 
 
@@ -203,7 +204,7 @@ async def undo_last_vote(
 
 
 async def session_history(conn: aiosqlite.Connection, session_id: int) -> History:
-    """All faces of a session (round, position order) and their votes, as GP-ready arrays."""
+    """All faces of a session (round, position order), their votes and poll picks, GP-ready."""
     async with read_tx(conn):
         srow = await fetch_one(
             conn, "SELECT dim, latent_dim FROM sessions WHERE id = ?", (session_id,)
@@ -223,6 +224,8 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
                JOIN faces f ON f.id = v.face_id WHERE f.session_id = ? ORDER BY v.id""",
             (session_id,),
         )
+        index = {f["id"]: i for i, f in enumerate(faces)}
+        picks = await load_picks(conn, session_id, index)
     dim, latent_dim = srow["dim"] or 0, srow["latent_dim"] or 0
     n = len(faces)
     points = np.empty((n, dim), dtype=np.float32)  # (n, dim)
@@ -230,7 +233,6 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
     for i, f in enumerate(faces):
         points[i] = from_blob(f["point"], dim, f"point of face {f['id']}")
         latents[i] = from_blob(f["latent"], latent_dim, f"latent of face {f['id']}")
-    index = {f["id"]: i for i, f in enumerate(faces)}
     return History(
         face_ids=np.array([f["id"] for f in faces], dtype=np.int64),  # (n,)
         points=points,
@@ -239,4 +241,5 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
         positions=np.array([f["position"] for f in faces], dtype=np.int64),  # (n,)
         sources=[f["source"] for f in faces],
         votes=[(index[v["face_id"]], int(v["user_id"]), float(v["value"])) for v in votes],
+        picks=picks,
     )

@@ -24,6 +24,17 @@ SENDING = frozenset(
         "forwardmessage",
     }
 )
+# In a group, edits and stopPoll count against the group's messages per minute too (Telegram
+# publishes no separate figure for edits; bots that edit a busy group's message get 429s).
+GROUP_EDITS = frozenset(
+    {
+        "editmessagetext",
+        "editmessagecaption",
+        "editmessagemedia",
+        "editmessagereplymarkup",
+        "stoppoll",
+    }
+)
 
 
 @dataclass
@@ -69,7 +80,8 @@ class FloodControl:
 
     def check(self, method: str, chat_id: int | None, is_group: bool, count: int = 1) -> None:
         """Raise 429 with retry_after when this call would break a limit."""
-        if method not in SENDING or chat_id is None:
+        counted = method in SENDING or (is_group and method in GROUP_EDITS)
+        if not counted or chat_id is None:
             return
         now = self.clock()
         buckets = [self._bucket("bot", self.per_bot_per_s, self.per_bot_per_s)]

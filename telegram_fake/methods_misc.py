@@ -179,10 +179,14 @@ def get_chat_member(state: World, params: dict[str, Any], uploads: Mapping[str, 
     if user is None:
         raise bad_request("user not found")
     in_chat = user_id in chat.members or (chat.user is not None and chat.user.id == user_id)
+    if in_chat and user.id == chat.owner_id:
+        return {"status": "creator", "user": user.to_dict(), "is_anonymous": chat.admins[user.id]}
+    if in_chat and user.id in chat.admins:
+        return _member("administrator", user.to_dict(), anonymous=chat.admins[user.id])
     return _member("member" if in_chat else "left", user.to_dict())
 
 
-def _member(status: str, user: JSON) -> JSON:
+def _member(status: str, user: JSON, *, anonymous: bool = False) -> JSON:
     if status != "administrator":
         return {"status": status, "user": user}
     rights = (
@@ -199,7 +203,8 @@ def _member(status: str, user: JSON) -> JSON:
         "can_edit_stories",
         "can_delete_stories",
     )
-    return {"status": status, "user": user, **{r: r == "can_delete_messages" for r in rights}}
+    granted = {r: r == "can_delete_messages" for r in rights}
+    return {"status": status, "user": user, **granted, "is_anonymous": anonymous}
 
 
 @method("getChatMemberCount")

@@ -245,13 +245,34 @@ def send_chat_action(state: World, params: dict[str, Any], uploads: Mapping[str,
     return True
 
 
+# What an option's media may be (Bot API 10.0 InputPollOptionMedia); the fake stores photos.
+OPTION_MEDIA = frozenset(
+    {"animation", "live_photo", "location", "photo", "sticker", "venue", "video"}
+)
+
+
+def _option_media(state: World, option: Any, uploads: Mapping[str, Upload]) -> JSON | None:
+    """PollMedia for an InputPollOption's `media` (a photo by file_id or attach://)."""
+    media = option.get("media") if isinstance(option, dict) else None
+    if media is None:
+        return None
+    if not isinstance(media, dict) or media.get("type") not in OPTION_MEDIA:
+        raise bad_request("can't parse InputPollOptionMedia: unsupported media type")
+    if media["type"] != "photo":
+        raise bad_request(f"poll option media of type {media['type']} is not modelled by the fake")
+    return {"photo": photo_sizes(state, media.get("media"), "media", uploads)}
+
+
 @method("sendPoll")
 def send_poll(state: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> JSON:
-    """sendPoll (regular polls; options as InputPollOption objects or strings)."""
+    """sendPoll (regular polls; options as InputPollOption objects, with a photo each if
+    given, or strings)."""
     state.target_chat(params.get("chat_id"))
     question = str(params.get("question") or "").strip()
     if not question:
         raise bad_request("poll question must be non-empty")
+    if utf16_len(question) > 300:
+        raise bad_request("poll question length must not exceed 300")
     options = as_list(params, "options") or []
     if len(options) < 2:
         raise bad_request("poll must have at least 2 option")
@@ -260,13 +281,17 @@ def send_poll(state: World, params: dict[str, Any], uploads: Mapping[str, Upload
     texts = [str(o.get("text", "") if isinstance(o, dict) else o).strip() for o in options]
     if not all(texts):
         raise bad_request("poll options must be non-empty")
+    if any(utf16_len(t) > 100 for t in texts):
+        raise bad_request("poll options length must not exceed 100")
+    media = [_option_media(state, o, uploads) for o in options]
     poll_id = state.new_poll_id()
     poll: JSON = {
         "id": poll_id,
         "question": question,
         "options": [
             {"text": t, "voter_count": 0, "persistent_id": f"{poll_id}-{i}"}
-            for i, t in enumerate(texts)
+            | ({"media": m} if m is not None else {})
+            for i, (t, m) in enumerate(zip(texts, media, strict=True))
         ],
         "total_voter_count": 0,
         "is_closed": False,
@@ -276,4 +301,6 @@ def send_poll(state: World, params: dict[str, Any], uploads: Mapping[str, Upload
         "allows_revoting": params.get("allows_revoting", True) is not False,
         "members_only": as_bool(params, "members_only"),
     }
-    return _send(state, params, {"poll": poll})
+    message = _send(state, params, {"poll": poll})
+    state.polls[poll_id] = {"chat_id": message["chat"]["id"], "message_id": message["message_id"]}
+    return message

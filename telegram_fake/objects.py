@@ -40,6 +40,8 @@ class FakeChat:
     user: FakeUser | None = None  # the other side of a private chat
     members: dict[int, FakeUser] = field(default_factory=dict)
     bot_admin: bool = False
+    admins: dict[int, bool] = field(default_factory=dict)  # user id -> posts anonymously
+    owner_id: int | None = None  # the group's creator (an admin too)
     bot_removed: bool = False  # the bot was kicked / left the group
     migrated_to: int | None = None
     migrated_from: int | None = None

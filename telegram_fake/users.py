@@ -15,6 +15,10 @@ from telegram_fake.watch import Watching
 
 ChatRef = FakeChat | int
 
+# The accounts Telegram shows for an anonymous group admin's messages and poll votes.
+ANONYMOUS_ADMIN = FakeUser(1087968824, "Group", username="GroupAnonymousBot", is_bot=True)
+FAKE_CHANNEL = FakeUser(136817688, "Channel", username="Channel_Bot", is_bot=True)
+
 
 class UserSide(Watching):
     """Synchronous actions of users (each queues the update Telegram would send) and async waits."""
@@ -87,6 +91,21 @@ class UserSide(Watching):
         self.notify()
         return chat
 
+    def promote(
+        self, chat: ChatRef, user: FakeUser, *, anonymous: bool = False, owner: bool = False
+    ) -> None:
+        """Make a member an administrator (or the owner) of a group. An anonymous one posts in
+        the group's own name: from @GroupAnonymousBot with sender_chat = the group."""
+        with self.lock:
+            target = self.chat_of(chat)
+            if target.type == "private":
+                raise ValueError("private chats have no administrators")
+            target.members.setdefault(user.id, user)
+            self.users.setdefault(user.id, user)
+            target.admins[user.id] = anonymous
+            if owner:
+                target.owner_id = user.id
+
     def join(self, chat: ChatRef, user: FakeUser) -> Msg:
         """A user joins a group: a new_chat_members service message (seen even in privacy mode)."""
         with self.lock:
@@ -128,6 +147,8 @@ class UserSide(Watching):
                 title=old.title,
                 members=dict(old.members),
                 bot_admin=old.bot_admin,
+                admins=dict(old.admins),
+                owner_id=old.owner_id,
                 migrated_from=old.id,
             )
             self.chats[new_id] = new
@@ -161,6 +182,9 @@ class UserSide(Watching):
                     raise KeyError(f"no message {reply_to} in chat {target.id} to reply to")
             if target.migrated_to is not None:
                 raise ValueError(f"chat {target.id} became supergroup {target.migrated_to}")
+            if target.admins.get(user.id):  # an anonymous admin speaks as the group
+                content = {**content, "sender_chat": target.to_dict()}
+                user = ANONYMOUS_ADMIN
             message = self.new_message(target, user, content, replied)
             if not target.bot_removed and self.bot_sees(target, message):
                 self.push_update("message", message)
@@ -334,26 +358,68 @@ class UserSide(Watching):
     def vote_poll(
         self, chat: ChatRef, user: FakeUser, message_id: int, option_ids: Sequence[int]
     ) -> None:
-        """A vote in a bot's poll: a poll update, and poll_answer when it is not anonymous."""
+        """A vote in a bot's poll (an empty list takes it back): a `poll` update with the new
+        counts, and `poll_answer` (who chose what) when the poll is not anonymous. As Telegram's
+        clients: a closed poll takes no votes, several options only where allowed, a change or
+        retraction only where re-voting is allowed. An anonymous admin's answer comes from
+        @Channel_Bot with voter_chat = the group."""
+        chosen = sorted(set(option_ids))
         with self.lock:
-            poll = self.chat_of(chat).messages[message_id]["poll"]
-            for option in option_ids:
-                poll["options"][option]["voter_count"] += 1
-            poll["total_voter_count"] += 1
+            target = self.chat_of(chat)
+            poll = target.messages[message_id]["poll"]
+            if poll["is_closed"]:
+                raise ValueError("the poll is closed")
+            if any(not 0 <= i < len(poll["options"]) for i in chosen):
+                raise ValueError(f"the poll has options 0..{len(poll['options']) - 1}")
+            if len(chosen) > 1 and not poll["allows_multiple_answers"]:
+                raise ValueError("the poll allows one answer")
+            answers = self.poll_answers.setdefault(poll["id"], {})
+            before = answers.get(user.id)
+            if before is not None and not poll["allows_revoting"]:
+                raise ValueError("the poll does not allow changing a vote")
+            if before is None and not chosen:
+                raise ValueError("nothing to take back: no vote yet")
+            for i in before or []:
+                poll["options"][i]["voter_count"] -= 1
+            for i in chosen:
+                poll["options"][i]["voter_count"] += 1
+            if chosen:
+                answers[user.id] = chosen
+            else:
+                answers.pop(user.id, None)
+            poll["total_voter_count"] = len(answers)
             self.push_update("poll", poll)
             if not poll["is_anonymous"]:
-                self.push_update(
-                    "poll_answer",
-                    {
-                        "poll_id": poll["id"],
-                        "user": user.to_dict(),
-                        "option_ids": list(option_ids),
-                        "option_persistent_ids": [
-                            poll["options"][i]["persistent_id"] for i in option_ids
-                        ],
-                    },
-                )
+                answer: JSON = {
+                    "poll_id": poll["id"],
+                    "user": user.to_dict(),
+                    "option_ids": chosen,
+                    "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in chosen],
+                }
+                if target.admins.get(user.id):
+                    answer["user"] = FAKE_CHANNEL.to_dict()
+                    answer["voter_chat"] = target.to_dict()
+                self.push_update("poll_answer", answer)
         self.notify()
+
+    def poll_choice(self, poll_id: str, user: FakeUser) -> list[int]:
+        """The options a user has chosen in a poll now (empty: none)."""
+        with self.lock:
+            return list(self.poll_answers.get(poll_id, {}).get(user.id, []))
+
+    def send_as_group(self, chat: ChatRef, text: str, *, reply_to: int | None = None) -> Msg:
+        """A text an anonymous group admin posts "as the group": Telegram sends it from
+        @GroupAnonymousBot (a bot account) with `sender_chat` set to the group itself."""
+        with self.lock:
+            target = self.chat_of(chat)
+            if target.type == "private":
+                raise ValueError("only group admins can post as the group")
+            sender_chat = target.to_dict()
+        plain, entities = format_text(text, None, None)
+        content: JSON = {"text": plain, "sender_chat": sender_chat}
+        if entities:
+            content["entities"] = entities
+        return self._user_message(chat, ANONYMOUS_ADMIN, content, reply_to)
 
 
 def _caption(caption: str | None) -> JSON:

@@ -13,6 +13,9 @@ from telegram_fake.errors import ApiError
 from telegram_fake.objects import FakeChat, FakeUser
 
 UI_USER_ID = 10_001
+# The try-out group: the browser user (its owner) and three more members the page can act as.
+GROUP_TITLE = "Try-out group"
+GROUP_MEMBERS = ((UI_USER_ID, "You"), (10_002, "Bob"), (10_003, "Cid"), (10_004, "Dee"))
 
 
 def _ui_chat(api: FakeBotAPI, language: str | None = None) -> tuple[FakeUser, FakeChat]:
@@ -24,6 +27,35 @@ def _ui_chat(api: FakeBotAPI, language: str | None = None) -> tuple[FakeUser, Fa
         chat = api.private_chat(user)
         chat.user = user
         return user, chat
+
+
+def _ui_group(api: FakeBotAPI) -> FakeChat:
+    """The try-out group (created, with the bot added, on first use); "You" own it."""
+    with api.lock:
+        found = next((c for c in api.chats.values() if c.title == GROUP_TITLE), None)
+        if found is not None:
+            return api.chat_of(found.migrated_to) if found.migrated_to else found
+        members = [api.users.get(uid) or api.user(uid, name) for uid, name in GROUP_MEMBERS]
+        group = api.group(GROUP_TITLE, members)
+        api.promote(group, members[0], owner=True)
+        return group
+
+
+def _speaker(
+    api: FakeBotAPI, data: dict[str, Any], language: str | None = None
+) -> tuple[FakeUser, FakeChat]:
+    """Who acts and where: the private chat, or one member of the try-out group."""
+    if data.get("chat") != "group":
+        return _ui_chat(api, language)
+    group = _ui_group(api)
+    try:
+        member = group.members[int(data.get("member") or UI_USER_ID)]
+    except (KeyError, TypeError, ValueError):
+        raise tornado.web.HTTPError(400, "not a member of the try-out group") from None
+    if language and member.language_code != language:
+        member = api.user(member.id, member.first_name, language_code=language)
+        group.members[member.id] = member
+    return member, group
 
 
 class _Page(tornado.web.RequestHandler):
@@ -50,15 +82,31 @@ class _Base(tornado.web.RequestHandler):
 
 class _Messages(_Base):
     def get(self) -> None:
-        _user, chat = _ui_chat(self.api)
+        where = {"chat": self.get_argument("chat", ""), "member": self.get_argument("member", "")}
+        user, chat = _speaker(self.api, where)
         messages = [m.raw for m in self.api.messages(chat)]
-        self.reply({"bot": self.api.bot.to_dict(), "user_id": UI_USER_ID, "messages": messages})
+        # The member's own choices in each poll (Telegram shows a voter theirs).
+        choices = {
+            m["poll"]["id"]: self.api.poll_choice(m["poll"]["id"], user)
+            for m in messages
+            if "poll" in m
+        }
+        members = [{"id": uid, "name": name} for uid, name in GROUP_MEMBERS]
+        self.reply(
+            {
+                "bot": self.api.bot.to_dict(),
+                "user_id": user.id,
+                "messages": messages,
+                "choices": choices,
+                "members": members,
+            }
+        )
 
 
 class _Send(_Base):
     def post(self) -> None:
         data = self.body()
-        user, chat = _ui_chat(self.api, data.get("language"))
+        user, chat = _speaker(self.api, data, data.get("language"))
         text = str(data.get("text") or "").strip()
         reply_to = data.get("reply_to")
         if not text:
@@ -74,7 +122,8 @@ class _Send(_Base):
 
 class _Photo(_Base):
     def post(self) -> None:
-        user, chat = _ui_chat(self.api)
+        where = {k: self.get_body_argument(k, "") for k in ("chat", "member")}
+        user, chat = _speaker(self.api, where)
         files = self.request.files.get("photo")
         if not files:
             raise tornado.web.HTTPError(400, "no photo")
@@ -89,12 +138,24 @@ class _Photo(_Base):
 class _Press(_Base):
     def post(self) -> None:
         data = self.body()
-        user, chat = _ui_chat(self.api)
+        user, chat = _speaker(self.api, data)
         try:
             query = self.api.press_button(chat, user, int(data["message_id"]), str(data["data"]))
         except (KeyError, ValueError) as exc:
             raise tornado.web.HTTPError(400, str(exc)) from None
         self.reply({"query_id": query})
+
+
+class _Vote(_Base):
+    def post(self) -> None:
+        data = self.body()
+        user, chat = _speaker(self.api, data)
+        try:
+            options = [int(o) for o in data.get("options") or []]
+            self.api.vote_poll(chat, user, int(data["message_id"]), options)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise tornado.web.HTTPError(400, str(exc)) from None
+        self.reply({"options": options})
 
 
 class _Answer(_Base):
@@ -122,6 +183,7 @@ def routes(api: FakeBotAPI) -> list[Any]:
         (r"/ui/send", _Send, args),
         (r"/ui/photo", _Photo, args),
         (r"/ui/press", _Press, args),
+        (r"/ui/vote", _Vote, args),
         (r"/ui/answer", _Answer, args),
         (r"/ui/file/([^/]+)", _File, args),
     ]

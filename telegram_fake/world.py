@@ -117,7 +117,8 @@ class World:
         self.callback_queries: dict[str, JSON] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.bot_reactions: dict[tuple[int, int], list[JSON]] = {}
-        self.polls: dict[str, JSON] = {}
+        self.polls: dict[str, JSON] = {}  # poll id -> {"chat_id", "message_id"}
+        self.poll_answers: dict[str, dict[int, list[int]]] = {}  # poll id -> voter -> options
         self._next_media_group = 13_600_000_000_000_001
         self._next_poll = 5_800_000_000_000_001
         self._next_callback = 2_900_000_000_000_001
@@ -228,8 +229,10 @@ class World:
     def bot_sees(self, chat: FakeChat, message: JSON) -> bool:
         """Whether Telegram would deliver a user's message to this bot (privacy mode)."""
         sender = message.get("from") or {}
-        if sender.get("is_bot"):
-            return False  # bots never see other bots' messages
+        if sender.get("is_bot") and "sender_chat" not in message:
+            # Bots never see other bots' messages; posts "as the group" or as a channel come
+            # from a bot account (@GroupAnonymousBot, @Channel_Bot) and are delivered.
+            return False
         if chat.type == "private" or not self.privacy_mode or chat.bot_admin:
             return True
         text = message.get("text") or message.get("caption") or ""

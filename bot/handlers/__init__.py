@@ -14,11 +14,12 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
 
-from bot.handlers import commands, messages, system
+from bot.handlers import admin, commands, group_votes, messages, system
 
 if TYPE_CHECKING:
     from bot.context import BotApplication
@@ -33,6 +34,7 @@ COMMANDS = {
     "undo": commands.undo,
     "help": commands.help_,
     "lang": commands.lang,
+    "settings": group_votes.settings,
 }
 
 
@@ -42,11 +44,18 @@ def register_handlers(app: BotApplication) -> None:
     # up once for the whole update (-1; PTB hands the same context to every group).
     app.add_handler(TypeHandler(Update, system.drop_bots), group=-2)
     app.add_handler(TypeHandler(Update, system.look_up_language), group=-1)
+    admin.register(app)  # owners' commands, archives and buttons before the general handlers
     # Editing an old "/start" must not restart anything: commands act on new messages only.
     fresh = filters.UpdateType.MESSAGE
     for name, callback in COMMANDS.items():
         app.add_handler(CommandHandler(name, callback, filters=fresh))
+    app.add_handler(
+        CallbackQueryHandler(
+            group_votes.settings_button, pattern=f"^{group_votes.SETTINGS_BUTTON}:"
+        )
+    )
     app.add_handler(CallbackQueryHandler(commands.button))
+    app.add_handler(PollAnswerHandler(group_votes.poll_answer))
     app.add_handler(ChatMemberHandler(system.member_status, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, system.migrated))
     # In groups other bots' commands reach us too: only private chats hear "unknown command".

@@ -7,7 +7,18 @@ from typing import TYPE_CHECKING, TypeVar, assert_never
 
 from telegram import Update
 
-from bot.handlers.common import BEST, NEXT, UNDO, ensure_chat, next_album, reply
+from bot.groups import is_group_chat
+from bot.handlers import group_votes
+from bot.handlers.common import (
+    BEST,
+    NEW,
+    NEXT,
+    UNDO,
+    ensure_chat,
+    next_album,
+    reply,
+    round_closed,
+)
 from bot.texts import SUPPORTED_LANGUAGES, text
 
 if TYPE_CHECKING:
@@ -32,11 +43,19 @@ async def _new_search(update: Update, context: BotContext, *, greet: bool) -> No
         return
     engine = context.deps.engine
     await ensure_chat(update, engine)
+    if is_group_chat(chat.id) and not await group_votes.may_start_new_search(update, context):
+        return  # a member's request, counted: everyone's votes stay until enough agree
+    old_round = await engine.open_round(chat.id)
     name = user.first_name if user else ""
     await reply(update, text(context.language, "greeting" if greet else "new_search", name=name))
     # Once per update: a replay after a crash keeps the search the first run started. Its
-    # first album is now owed: it follows as soon as this update is done (bot.inbox).
-    await engine.start_session(chat.id, update_id=update.update_id)
+    # first album is now owed: it follows as soon as this update is done (bot.inbox), or, in a
+    # group whose round this ends, right away, and then that round's poll stops and its tally
+    # closes (round_closed).
+    started_by = user.id if user else None
+    started = await engine.start_session(chat.id, started_by, update_id=update.update_id)
+    if started and old_round is not None:
+        await round_closed(context, chat.id, old_round.id)
 
 
 async def next_(update: Update, context: BotContext) -> None:
@@ -44,6 +63,11 @@ async def next_(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    who = await group_votes.may_move_on(update, context)
+    if who is None:
+        return  # a group member who may not: told so
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     step = await context.deps.engine.next_step(chat.id)
     match step.status:
         case "no_search":
@@ -54,7 +78,8 @@ async def next_(update: Update, context: BotContext) -> None:
             await reply(update, text(context.language, "next_needs_rating"))
         case "ready":
             assert step.round_id is not None
-            await next_album(context, step.round_id)
+            await group_votes.audit_move_on(context, update, who, step.round_id)
+            await next_album(context, chat.id, step.round_id)
         case _:
             assert_never(step.status)
 
@@ -131,18 +156,20 @@ async def undo(update: Update, context: BotContext) -> None:
 
 async def help_(update: Update, context: BotContext) -> None:
     """/help: how to rate, and the commands."""
-    deps = context.deps
-    scale = deps.engine.scale
-    await reply(
-        update,
-        text(
-            context.language,
-            "help",
-            album_size=deps.settings.album_size,
-            low=scale.low,
-            high=scale.high,
-        ),
+    chat = update.effective_chat
+    if chat is None:
+        return
+    chat_settings = await context.deps.engine.groups.settings_for(chat.id)
+    scale = chat_settings.scale
+    help_text = text(
+        context.language,
+        "help",
+        album_size=chat_settings.album_size,
+        low=scale.low,
+        high=scale.high,
     )
+    extra = "help_group" if is_group_chat(chat.id) else "help_settings"
+    await reply(update, help_text + "\n\n" + text(context.language, extra))
 
 
 async def lang(update: Update, context: BotContext) -> None:
@@ -173,10 +200,13 @@ async def button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     if query.data == NEXT:
-        await next_(update, context)
-    elif query.data == BEST:
+        await next_(update, context)  # answers the query itself (an alert when refused)
+        return
+    await query.answer()
+    if query.data == BEST:
         await best(update, context)
     elif query.data == UNDO:
         await undo(update, context)
+    elif query.data == NEW:
+        await new(update, context)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, assert_never
 from telegram import Message, Update
 
 from bot.engine import MAX_UPLOAD_BYTES
+from bot.groups import is_group_chat
 from bot.handlers.common import ensure_chat, next_album, reply
+from bot.handlers.group_votes import rated_in_group
 from bot.texts import rating_error_text, text
 
 if TYPE_CHECKING:
@@ -38,7 +40,8 @@ async def rating(update: Update, context: BotContext) -> None:
     if msg.forward_origin is not None:
         # Someone else's words: a forwarded "8 3 5 6" is not this person's rating.
         if addressed:
-            scale, size = engine.scale, context.deps.settings.album_size
+            scale = await engine.chat_scale(chat.id)
+            size = (await engine.groups.settings_for(chat.id)).album_size
             note = text(lang, "forwarded_rating", album_size=size, low=scale.low, high=scale.high)
             await reply(update, note)
         return
@@ -54,10 +57,17 @@ async def rating(update: Update, context: BotContext) -> None:
         reply_to_date=target.date.timestamp() if target is not None else None,
         reply_to_caption=target.caption if target is not None else None,
     )
+    if is_group_chat(chat.id) and outcome.status in ("partial", "complete"):
+        # A group's vote: no answer of its own (the round's tally shows it), and a round
+        # closes on its quorum or deadline, not when every face has a rating.
+        assert outcome.round_id is not None
+        await rated_in_group(update, context, outcome.round_id)
+        return
     match outcome.status:
         case "unreadable":
             if addressed and outcome.error is not None:
-                error = rating_error_text(lang, outcome.error, engine.scale, outcome.album_size)
+                scale = await engine.chat_scale(chat.id)
+                error = rating_error_text(lang, outcome.error, scale, outcome.album_size)
                 await reply(update, error)
         case "no_round":
             if addressed:
@@ -73,7 +83,7 @@ async def rating(update: Update, context: BotContext) -> None:
             )
         case "complete":
             if outcome.round_id is not None:
-                await next_album(context, outcome.round_id)
+                await next_album(context, chat.id, outcome.round_id)
         case "repeat":
             pass  # a replay after a crash: counted the first time, the next album is owed
         case _:
@@ -124,7 +134,7 @@ async def photo(update: Update, context: BotContext) -> None:
         return
     data = bytes(await telegram_file.download_as_bytearray())
     try:
-        latent = await engine.encode_upload(data)
+        latent = await engine.encode_upload(data, chat.id)
     except ImageError as exc:
         log.info("refused upload in chat %s: %s", chat.id, exc)
         # The model's reasons are English and technical: answer with the localised gist.

@@ -16,6 +16,9 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationHandlerStop
 
+from bot.handlers.common import search_model_gone
+from bot.handlers.group_votes import carry_round_over
+from bot.models import ModelGone
 from bot.texts import pick_language, text
 
 if TYPE_CHECKING:
@@ -28,7 +31,10 @@ async def drop_bots(update: Update, context: BotContext) -> None:
     """Ignore everything other bots send (they could loop with us)."""
     user, msg = update.effective_user, update.effective_message
     # An anonymous group admin, or a person posting as a channel, arrives from a bot account
-    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same.
+    # (@GroupAnonymousBot, @Channel_Bot) with sender_chat set: a person all the same. So does
+    # an anonymous admin's poll answer (from @Channel_Bot, with voter_chat set).
+    if update.poll_answer is not None and update.poll_answer.voter_chat is not None:
+        return
     if user is not None and user.is_bot and (msg is None or msg.sender_chat is None):
         raise ApplicationHandlerStop
 
@@ -60,8 +66,7 @@ async def migrated(update: Update, context: BotContext) -> None:
     msg = update.effective_message
     if msg is None or msg.migrate_to_chat_id is None:
         return
-    await context.deps.engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
-    log.info("chat %s migrated to %s", msg.chat_id, msg.migrate_to_chat_id)
+    await carry_round_over(context, msg.chat_id, msg.migrate_to_chat_id)
 
 
 def _describe(update: object) -> str:
@@ -94,6 +99,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, ChatMigrated) and chat is not None and deps is not None:
         await deps.engine.migrate_chat(chat.id, int(error.new_chat_id))
         log.info("chat %s migrated to %s (seen as an error)", chat.id, error.new_chat_id)
+        return
+    if isinstance(error, ModelGone) and chat is not None and deps is not None:
+        user = update.effective_user if isinstance(update, Update) else None
+        lang = await deps.engine.chat_language(chat.id, user.language_code if user else None)
+        await search_model_gone(context.bot, deps.engine, chat.id, lang)
         return
     if isinstance(error, NetworkError | RetryAfter) and not isinstance(error, BadRequest):
         # A timeout's send may well have arrived, and a dropped connection is retried by the

@@ -266,12 +266,14 @@ async def test_group_rates_by_replying_to_the_prompt(tmp_path: Path) -> None:
         alice = api.user(first_name="Alice")
         bob = api.user(first_name="Bob")
         group = api.group("Friends", [alice, bob])
-        start = api.send_text(group, alice, "/start")
-        first, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
-        # Privacy mode: bare chatter never reaches the bot; a reply to its prompt does.
+        start = api.send_text(group, alice, "/start")  # greeting, album, poll, tally prompt
+        first, prompt = album_of(await api.wait_for_messages(group, 7, after=start.message_id))
+        # Privacy mode: bare chatter never reaches the bot; a reply to its prompt does. Both
+        # members' votes make the quorum (everyone but the bot in a group of two).
         api.send_text(group, bob, "nice faces lol")
-        rated = api.send_text(group, bob, "8 3 5 6", reply_to=prompt.message_id)
-        second, _ = album_of(await api.wait_for_messages(group, 5, after=rated.message_id))
+        api.send_text(group, bob, "8 3 5 6", reply_to=prompt.message_id)
+        rated = api.send_text(group, alice, "#2 9", reply_to=prompt.message_id)
+        second, _ = album_of(await api.wait_for_messages(group, 6, after=rated.message_id))
         assert len(second) == 4 and second[0].media_group_id != first[0].media_group_id
 
 
@@ -282,7 +284,7 @@ async def test_group_photos_count_only_as_replies_to_the_bot(tmp_path: Path) -> 
         bob = api.user(first_name="Bob")
         group = api.group("Friends", [alice, bob], bot_admin=True)  # the bot sees everything
         start = api.send_text(group, alice, "/start")
-        first, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
+        first, prompt = album_of(await api.wait_for_messages(group, 7, after=start.message_id))
         face = api.file_bytes(first[0].file_id or "")
         holiday = api.send_photo(group, bob, face)  # people sharing pictures with each other
         await api.wait_idle(quiet=0.3, timeout=WAIT)
@@ -309,7 +311,7 @@ async def test_bare_group_messages_get_no_answer(tmp_path: Path) -> None:
         assert api.pending_updates() == 0  # the bot received them all
         assert api.bot_messages(group, after=chatter[0].message_id) == []
         start = api.send_text(group, alice, "/start")
-        _, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
+        _, prompt = album_of(await api.wait_for_messages(group, 7, after=start.message_id))
         talk = api.send_text(group, bob, "nice faces lol")  # unreadable, and not to the bot
         await api.wait_idle(quiet=0.3, timeout=WAIT)
         assert api.bot_messages(group, after=talk.message_id) == []

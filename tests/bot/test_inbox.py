@@ -16,7 +16,7 @@ import storage
 from bot.inbox import CRASH_LIMIT
 from storage.db import exclusive
 from telegram_fake import FakeBotAPI
-from tests.botkit import Person, album_of, bot_settings, running_bot
+from tests.botkit import Person, album_of, bot_settings, running_bot, wait_inbox_finished
 
 
 def queued_ids(api: FakeBotAPI) -> list[int]:
@@ -197,13 +197,3 @@ async def test_a_replayed_update_is_applied_once(tmp_path: Path) -> None:
         assert values == [4.0, 6.0, 7.0, 8.0]  # the undo took back "#2 5" only, once
         quiet = api.bot_messages(alice.chat, after=prompt.message_id)
         assert all("closed" not in (m.text or "") for m in quiet)
-
-
-async def wait_inbox_finished(conn: object, timeout: float = 30.0) -> None:
-    async def pending() -> int:
-        return (await storage.inbox_counts(conn))["pending"]  # type: ignore[arg-type]
-
-    deadline = asyncio.get_running_loop().time() + timeout
-    while await pending():
-        assert asyncio.get_running_loop().time() < deadline, "the inbox never emptied"
-        await asyncio.sleep(0.05)

@@ -7,7 +7,7 @@ from pathlib import Path
 import storage
 from bot.texts import text
 from telegram_fake import FakeBotAPI, Injection
-from tests.botkit import Person, album_of, bot_settings, chat_lock, running_bot
+from tests.botkit import WAIT, Person, album_of, bot_settings, chat_lock, running_bot
 
 
 async def test_a_busy_chat_never_blocks_another_and_keeps_its_order(tmp_path: Path) -> None:
@@ -98,20 +98,22 @@ async def test_group_upgraded_to_supergroup_keeps_its_search(tmp_path: Path) -> 
     api = FakeBotAPI()
     async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
         conn = app.bot_data.require().engine.conn
-        alice = api.user(first_name="Alice")
-        group = api.group("Friends", [alice])
+        alice, bob = api.user(first_name="Alice"), api.user(first_name="Bob")
+        group = api.group("Friends", [alice, bob])
         start = api.send_text(group, alice, "/start")
-        _, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
-        rated = api.send_text(group, alice, "#1 8", reply_to=prompt.message_id)
-        await api.wait_for_messages(group, 1, after=rated.message_id)
+        _, prompt = album_of(await api.wait_for_messages(group, 7, after=start.message_id))
+        api.send_text(group, alice, "#1 8", reply_to=prompt.message_id)  # 1 of a quorum of 2
+        await api.wait_idle(quiet=0.3, timeout=30)
         old_session = await storage.open_session(conn, group.id)
         supergroup = api.migrate(group)
-        await api.wait_idle(quiet=0.3, timeout=30)
+        # The open round goes on there: the same faces again, a new poll and tally.
+        carried = await api.wait_for_messages(supergroup, 7, timeout=WAIT)
         moved = await storage.open_session(conn, supergroup.id)
         assert old_session is not None and moved is not None and moved.id == old_session.id
+        assert len(album_of(carried)[0]) == 4
         # The search goes on in the supergroup: /next uses the rating given in the group.
         sent = api.send_text(supergroup, alice, "/next")
-        photos, _ = album_of(await api.wait_for_messages(supergroup, 5, after=sent.message_id))
+        photos, _ = album_of(await api.wait_for_messages(supergroup, 6, after=sent.message_id))
         assert len(photos) == 4
 
 
@@ -186,12 +188,12 @@ async def test_a_send_refused_with_chat_migrated_moves_the_search_and_retries(
     api = FakeBotAPI()
     async with running_bot(api, bot_settings(tmp_path, api.token)) as app:
         conn = app.bot_data.require().engine.conn
-        alice = api.user(first_name="Alice")
-        group = api.group("Friends", [alice])
+        alice, bob = api.user(first_name="Alice"), api.user(first_name="Bob")
+        group = api.group("Friends", [alice, bob])
         start = api.send_text(group, alice, "/start")
-        _, prompt = album_of(await api.wait_for_messages(group, 6, after=start.message_id))
-        rated = api.send_text(group, alice, "#1 8", reply_to=prompt.message_id)
-        await api.wait_for_messages(group, 1, after=rated.message_id)
+        _, prompt = album_of(await api.wait_for_messages(group, 7, after=start.message_id))
+        api.send_text(group, alice, "#1 8", reply_to=prompt.message_id)  # 1 of a quorum of 2
+        await api.wait_idle(quiet=0.3, timeout=30)
         session = await storage.open_session(conn, group.id)
         # Telegram upgraded the group; the bot learns it only from the next send's error.
         supergroup = api.group("Friends", [alice], supergroup=True)
@@ -200,7 +202,7 @@ async def test_a_send_refused_with_chat_migrated_moves_the_search_and_retries(
         with api.lock:
             api.injections.append(injection)
         sent = api.send_text(group, alice, "/next")
-        photos, _ = album_of(await api.wait_for_messages(supergroup, 5, timeout=60))
+        photos, _ = album_of(await api.wait_for_messages(supergroup, 6, timeout=60))
         assert len(photos) == 4 and injection.hits == ["sendchataction"]
         assert api.bot_messages(group, after=sent.message_id) == []
         moved = await storage.open_session(conn, supergroup.id)

@@ -216,7 +216,9 @@ def test_pick_language_default() -> None:
 def test_bot_commands_follow_telegram_rules(lang: str) -> None:
     commands = bot_commands(lang)
     names = [c for c, _ in commands]
-    assert names == ["start", "new", "next", "best", "history", "morph", "undo", "lang", "help"]
+    assert names == [
+        "start", "new", "next", "best", "history", "morph", "undo", "lang", "settings", "help",
+    ]  # fmt: skip
     for command, description in commands:
         # setMyCommands: 1-32 chars of a-z0-9_, description 1-256 chars.
         assert 1 <= len(command) <= 32 and all(

@@ -35,6 +35,7 @@ def test_defaults_without_anything() -> None:
     assert config.default_language == "en"
     assert config.search_dim == 16
     assert config.webhook_url is None
+    assert config.datasets_root == Path("data") / "datasets"
 
 
 def test_dataclass_defaults_match_load_settings() -> None:
@@ -71,6 +72,9 @@ def test_every_variable(tmp_path: Path) -> None:
     assert config.webhook_url == "https://bot.example.org/hook"
     explicit_db = load_settings({**env, "FOTOROBOT_DB": str(tmp_path / "x.db")}, env_file=None)
     assert explicit_db.db_path == tmp_path / "x.db"
+    assert config.datasets_root == tmp_path / "d" / "datasets"  # follows the data dir
+    datasets = load_settings({**env, "FOTOROBOT_DATASETS_DIR": "~/faces"}, env_file=None)
+    assert datasets.datasets_root == Path("~/faces").expanduser()
 
 
 @pytest.mark.parametrize(
@@ -179,3 +183,14 @@ def test_secret_compares_by_value_and_shows_only_whether_it_is_set() -> None:
     assert bool(Secret(TOKEN)) and not Secret("")
     assert repr(Secret("")) == "Secret('')" and str(Secret("")) == ""
     assert str(Secret(TOKEN)) == "**********"
+
+
+def test_fotorobot_model_takes_a_bundled_name_or_a_path(tmp_path: Path) -> None:
+    from model.face_model import BUNDLED_MODELS, bundled_model_path
+
+    for name in BUNDLED_MODELS:
+        path = load_settings({"FOTOROBOT_MODEL": name}, env_file=None).model_path
+        assert path == bundled_model_path(name) and path.is_file()
+    assert load_settings({}, env_file=None).model_path == default_model_path()
+    custom = load_settings({"FOTOROBOT_MODEL": str(tmp_path / "x.pt")}, env_file=None)
+    assert custom.model_path == tmp_path / "x.pt"

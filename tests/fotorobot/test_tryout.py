@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
@@ -95,3 +96,49 @@ def test_try_without_the_emulator_installed_says_so(
     monkeypatch.setitem(sys.modules, "telegram_fake", None)  # as if it were not installed
     assert main(["try", "--port", "0"]) == 2
     assert "emulator (telegram_fake) is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+async def test_the_page_lets_one_person_play_a_whole_group(tmp_path: Path) -> None:
+    """`fotorobot try`'s page switches between members of one group: each votes in the poll."""
+    from telegram_fake import FakeBotAPI, serve_http
+    from tests.botkit import WAIT, bot_settings, running_bot
+
+    api = FakeBotAPI()
+    async with (
+        serve_http(api, web_ui=True) as base,
+        running_bot(api, bot_settings(tmp_path, api.token)),
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
+
+        async def group_view(member: int) -> dict[str, Any]:
+            params = {"chat": "group", "member": str(member)}
+            view: dict[str, Any] = (await client.get("/ui/messages", params=params)).json()
+            return view
+
+        async def polls() -> list[dict[str, Any]]:
+            view = await group_view(10_001)
+            return [m for m in view["messages"] if "poll" in m]
+
+        async def wait_for_polls(n: int) -> list[dict[str, Any]]:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline:
+                if len(found := await polls()) >= n:
+                    return found
+                await asyncio.sleep(0.2)
+            raise AssertionError(f"{len(await polls())} polls, not {n}")
+
+        sent = await client.post("/ui/send", json={"text": "/start", "chat": "group"})
+        sent.raise_for_status()
+        (poll,) = await wait_for_polls(1)
+        assert all("media" in option for option in poll["poll"]["options"])  # the faces
+        for i, member in enumerate((10_002, 10_003, 10_004)):  # Bob, Cid and Dee vote
+            vote = {"chat": "group", "member": member, "message_id": poll["message_id"]}
+            (await client.post("/ui/vote", json={**vote, "options": [i]})).raise_for_status()
+        first, second = await wait_for_polls(2)  # their quorum brought the next album
+        cid = await group_view(10_003)
+        assert cid["choices"][first["poll"]["id"]] == [1]  # each member sees their own choice
+        assert cid["choices"][second["poll"]["id"]] == []
+        await api.wait_idle(quiet=0.3, timeout=WAIT)
+        first, second = await polls()
+        assert first["poll"]["is_closed"] and not second["poll"]["is_closed"]

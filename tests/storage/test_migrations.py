@@ -206,7 +206,7 @@ async def test_the_inbox_step_finds_the_chats_an_older_bot_left_waiting(
 ) -> None:
     """A database from before the inbox/outbox step: a chat whose round was closed without its
     next album (the crash the step exists for) is owed one as soon as the bot upgrades."""
-    before = schema.MIGRATIONS.index(schema._v4_inbox_outbox)  # the version before the step
+    before = schema.MIGRATIONS.index(schema._v6_inbox_outbox)  # the version before the step
     path = tmp_path / "waiting.sqlite3"
     raw = await raw_db(path, before)
     await fill_v1(raw)

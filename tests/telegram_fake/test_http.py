@@ -213,3 +213,33 @@ async def test_web_ui_chat(api: FakeBotAPI) -> None:
         assert upload.status_code == 200 and api.messages(user.id)[-1].kind == "photo"
         refused = await client.post("/ui/photo", files={"photo": ("x.png", b"not an image")})
         assert refused.status_code == 400
+
+
+async def test_web_ui_acts_as_several_members_of_one_group(api: FakeBotAPI) -> None:
+    async with serve_http(api, web_ui=True) as base, httpx.AsyncClient(base_url=base) as client:
+        as_bob: dict[str, str | int] = {"chat": "group", "member": 10_002}
+        sent = await client.post("/ui/send", json={"text": "/start", **as_bob})
+        assert sent.status_code == 200
+        group = next(c for c in api.chats.values() if c.type == "group")
+        bob = api.users[10_002]
+        assert api.messages(group)[-1].from_id == bob.id and len(group.members) == 4
+        async with http_bot(api, base) as bot:
+            poll = await bot.send_poll(group.id, "Closest?", ["#1", "#2"], is_anonymous=False)
+            voted = await client.post(
+                "/ui/vote", json={"message_id": poll.message_id, "options": [1], **as_bob}
+            )
+            assert voted.status_code == 200
+            updates = await bot.get_updates()
+            answer = next(u.poll_answer for u in updates if u.poll_answer is not None)
+            assert answer.user is not None and answer.user.id == bob.id
+            assert answer.option_ids == (1,)
+        seen = (await client.get("/ui/messages", params=as_bob)).json()
+        assert seen["user_id"] == bob.id and seen["choices"] == {poll.poll.id: [1]}  # type: ignore[union-attr]
+        assert [m["name"] for m in seen["members"]] == ["You", "Bob", "Cid", "Dee"]
+        as_cid = {"chat": "group", "member": "10003"}
+        cid_view = (await client.get("/ui/messages", params=as_cid)).json()
+        assert cid_view["choices"] == {poll.poll.id: []}  # type: ignore[union-attr]
+        stranger = await client.post("/ui/send", json={"text": "hi", "chat": "group", "member": 1})
+        assert stranger.status_code == 400
+        private = (await client.get("/ui/messages")).json()
+        assert private["user_id"] == 10_001 and private["messages"] == []
