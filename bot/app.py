@@ -9,6 +9,7 @@ Bot API's request objects.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,12 @@ from bot.context import BotApplication, BotContext, BotData, Deps
 from bot.handlers import register_handlers
 from bot.handlers.admin import register_owner_menu
 from bot.handlers.group_votes import start_group_rounds, stop_group_rounds
+from bot.handlers.groups import open_group_round
+from bot.inbox import UpdateRunner
 from bot.ordering import CONCURRENT_UPDATES, ChatOrderedUpdateProcessor
+from bot.outbox import AlbumOutbox
 from bot.ratelimit import GroupRateLimiter
+from bot.updater import DurableUpdater
 
 if TYPE_CHECKING:
     from telegram.request import BaseRequest
@@ -70,6 +75,8 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: BotApplication = builder.build()
+    # Updates are stored in the inbox before Telegram is told they arrived (bot.updater).
+    app.updater = DurableUpdater(app)
     data = app.bot_data
     data.settings = settings
     data.model = model
@@ -98,8 +105,16 @@ async def post_init(app: BotApplication) -> None:
         loop = asyncio.get_running_loop()
         data.model = await loop.run_in_executor(data.executor, FaceModel.load, settings.model_path)
     engine = await Engine.open(settings, data.model, data.executor)
+    processor = app.update_processor
+    assert isinstance(processor, ChatOrderedUpdateProcessor)
+    # A group's round gets its poll and tally from the outbox too (bot.handlers.groups).
+    group_round = functools.partial(open_group_round, app)
+    outbox = AlbumOutbox(app.bot, engine, processor.locks, open_group_round=group_round)
+    runner = UpdateRunner(app, engine, outbox)
+    processor.runner = runner
+    app.add_error_handler(runner.record_error)
     admin = await open_admin(app, engine)
-    data.deps = Deps(settings=settings, engine=engine, admin=admin)
+    data.deps = Deps(settings=settings, engine=engine, outbox=outbox, admin=admin)
     await start_group_rounds(app)  # re-arms the stored deadlines of open group rounds
     await register_commands(app)
     await register_owner_menu(app.bot, admin, sorted(settings.admin_ids))
@@ -146,6 +161,7 @@ async def post_shutdown(app: BotApplication) -> None:
     if data.deps is not None and data.deps.admin is not None:
         await data.deps.admin.close()  # stops a training process: resumable at the next start
     if data.deps is not None:
+        await data.deps.outbox.close()
         await data.deps.engine.close()
         data.deps = None
     if data.owns_executor and data.executor is not None:

@@ -15,16 +15,18 @@ from telegram.ext import Application, CallbackContext, ExtBot
 if TYPE_CHECKING:
     from bot.admin import AdminService
     from bot.engine import Engine
+    from bot.outbox import AlbumOutbox
     from fotorobot.settings import Settings
     from model import FaceModel
 
 
 @dataclass(frozen=True)
 class Deps:
-    """What handlers use once the application runs: the settings and the service."""
+    """What handlers use once the application runs: the settings and the services."""
 
     settings: Settings
     engine: Engine
+    outbox: AlbumOutbox  # delivers the albums chats are owed (bot.outbox)
     admin: AdminService | None = None  # the owners' commands (bot.admin)
 
 

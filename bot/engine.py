@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -39,6 +40,17 @@ T = TypeVar("T")  # a picture of the whole search (see _draw)
 
 # Largest photo we download and decode (Telegram's own bot download limit is 20 MB).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RatedMessage:
+    """Where a rating message sits: its id and date, and the message it replies to (if any)."""
+
+    message_id: int
+    date: float | None = None
+    reply_to_message_id: int | None = None
+    reply_to_date: float | None = None
+    reply_to_caption: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,8 +129,14 @@ class Engine:
     # --- chats and people ----------------------------------------------------------------
 
     async def record_chat(self, chat_id: int, chat_type: str, title: str | None) -> None:
-        """Create or refresh a chat (a language chosen with /lang is kept)."""
-        await storage.upsert_chat(self.conn, chat_id, chat_type, title=title)
+        """Create or refresh a chat (a language chosen with /lang is kept).
+
+        A chat that writes to the bot is reachable again: one marked inactive (the person had
+        blocked the bot) becomes active, so its albums are delivered once more.
+        """
+        chat = await storage.upsert_chat(self.conn, chat_id, chat_type, title=title)
+        if not chat.active:
+            await storage.set_chat_active(self.conn, chat_id, True)
 
     async def record_user(
         self, user_id: int, username: str | None, first_name: str | None, language: str | None
@@ -148,22 +166,35 @@ class Engine:
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its search and votes move to the new id."""
         await storage.migrate_chat(self.conn, old_chat_id, new_chat_id)
+        self.groups.migrated(old_chat_id, new_chat_id)  # whichever path saw it (a send, a message)
 
     # --- searches and albums -------------------------------------------------------------
 
-    async def start_session(self, chat_id: int, started_by: int | None = None) -> None:
-        """Close the chat's current search (if any) and open a new one."""
+    async def start_session(
+        self, chat_id: int, started_by: int | None = None, update_id: int | None = None
+    ) -> bool:
+        """Close the chat's current search (if any) and open a new one; its first album is then
+        owed (bot.outbox delivers it). False when `update_id` already started one (a replay)."""
         model = self.models.active_model
         settings = self.new_settings((await self.groups.settings_for(chat_id)).album_size)
-        await storage.start_session(
-            self.conn,
-            chat_id,
-            model.version,
-            settings.to_dict(),
-            dim=settings.dim,
-            latent_dim=int(model.latent_dim),
-            started_by=started_by,
-        )
+        try:
+            await storage.start_session(
+                self.conn,
+                chat_id,
+                model.version,
+                settings.to_dict(),
+                dim=settings.dim,
+                latent_dim=int(model.latent_dim),
+                started_by=started_by,
+                update_id=update_id,
+            )
+        except storage.AlreadyApplied:
+            return False
+        return True
+
+    async def owes_album(self, chat_id: int) -> bool:
+        """Whether the chat is owed an album (bot.outbox delivers it after the update)."""
+        return await storage.owed_album(self.conn, chat_id) is not None
 
     async def end_search(self, chat_id: int) -> None:
         """Close the chat's open search (its model is gone: it cannot go on)."""
@@ -216,13 +247,13 @@ class Engine:
         state["search"] = search_state
         return AlbumPlan(session_id=session.id, faces=faces, images=images, state=state)
 
-    async def commit_album(self, plan: AlbumPlan, message_ids: list[int]) -> int:
-        """Record a sent album (message id per face) and the state behind it; the round id."""
+    async def store_album(self, plan: AlbumPlan) -> storage.Round:
+        """Store a planned album before it is sent: an open round whose faces have no message
+        ids yet (bot.outbox attaches them once Telegram answers)."""
         # One transaction: a restart can never see the album without the state behind it.
-        round_ = await storage.record_album(
-            self.conn, plan.session_id, plan.faces, message_ids, state=plan.state
+        return await storage.record_album(
+            self.conn, plan.session_id, plan.faces, [None] * len(plan.faces), state=plan.state
         )
-        return round_.id
 
     async def round_images(self, round_id: int) -> list[bytes] | None:
         """A round's album drawn again from its stored latents (to show it once more)."""
@@ -262,9 +293,11 @@ class Engine:
 
     async def next_step(self, chat_id: int) -> NextStep:
         """What /next does now: resume a search without an album, move on, or explain."""
+        if await self.owes_album(chat_id):
+            return NextStep("resume")  # the album did not arrive yet: it follows
         round_ = await storage.open_round(self.conn, chat_id)
         if round_ is None:
-            return NextStep("resume" if await self.has_search(chat_id) else "no_search")
+            return NextStep("no_search")
         rated, _missing = await self.round_progress(round_)
         if not rated and not await self.groups.voters(round_.id):  # a poll pick counts too
             return NextStep("needs_rating")
@@ -273,19 +306,30 @@ class Engine:
     # --- ratings -----------------------------------------------------------------------
 
     async def resolve_target(
-        self, chat_id: int, reply_to_message_id: int | None
+        self, chat_id: int, message: RatedMessage
     ) -> tuple[storage.Round | None, int | None]:
         """(round, target position) for a rating message.
 
-        A reply to one album photo targets that face; a reply to the prompt or any other
-        message, or no reply, targets the chat's open album.
+        A reply to one album photo targets that face, also in a copy of the album whose send
+        timed out (matched by its date and "#n" caption); a reply to the prompt targets its
+        album. Anything else rates the latest album sent *before* the message: a rating typed
+        just before a new album arrives belongs to the one the person saw, never the new one.
         """
-        if reply_to_message_id is not None:
-            face = await storage.face_by_message(self.conn, chat_id, reply_to_message_id)
-            round_ = await storage.round_by_message(self.conn, chat_id, reply_to_message_id)
+        reply_to = message.reply_to_message_id
+        if reply_to is not None:
+            face = await storage.face_by_message(self.conn, chat_id, reply_to)
+            round_ = await storage.round_by_message(self.conn, chat_id, reply_to)
             if round_ is not None:
                 return round_, (face.position if face is not None else None)
-        return await storage.open_round(self.conn, chat_id), None
+            position = caption_position(message.reply_to_caption)
+            if position is not None and message.reply_to_date is not None:
+                lost = await storage.round_of_lost_copy(self.conn, chat_id, message.reply_to_date)
+                if lost is not None and position <= len(lost.faces):
+                    return lost, position
+        round_ = await storage.round_before_message(
+            self.conn, chat_id, message.message_id, message.date
+        )
+        return round_, None
 
     def parse(
         self,
@@ -307,9 +351,21 @@ class Engine:
         message_id: int,
         reply_to_message_id: int | None,
         edited: bool = False,
+        *,
+        date: float | None = None,
+        reply_to_date: float | None = None,
+        reply_to_caption: str | None = None,
     ) -> RateOutcome:
-        """Parse and store one rating message (new or edited: its old votes are replaced)."""
-        round_, target = await self.resolve_target(chat_id, reply_to_message_id)
+        """Parse and store one rating message (new or edited: its old votes are replaced).
+
+        `date` (the message's) and the replied-to message's date and caption let a rating find
+        the album the person saw (resolve_target). Storing is idempotent by message: a replay
+        after a crash casts the same votes again, or answers "repeat" once the album closed.
+        """
+        message = RatedMessage(
+            message_id, date, reply_to_message_id, reply_to_date, reply_to_caption
+        )
+        round_, target = await self.resolve_target(chat_id, message)
         if edited:
             # An edit re-rates the album its first version rated, not whatever is open now.
             previous = await storage.votes_by_message(self.conn, chat_id, message_id)
@@ -325,6 +381,8 @@ class Engine:
                 "unreadable", error=parsed, album_size=album_size, round_id=round_.id
             )
         if not round_.is_open:
+            if not edited and await self._counted(chat_id, message_id, round_.id):
+                return RateOutcome("repeat", round_id=round_.id)
             return RateOutcome("closed", round_id=round_.id)
         by_position = {face.position: face for face in round_.faces}
         votes = [(by_position[r.position].id, float(r.value)) for r in parsed.ratings]
@@ -342,6 +400,11 @@ class Engine:
             stored=stored,
         )
 
+    async def _counted(self, chat_id: int, message_id: int, round_id: int) -> bool:
+        """Whether this message's votes are already stored in that round (a replayed update)."""
+        votes = await storage.votes_by_message(self.conn, chat_id, message_id)
+        return any(v.round_id == round_id for v in votes)
+
     async def round_progress(self, round_: storage.Round) -> tuple[list[int], list[int]]:
         """(rated positions, missing positions) of a round, counting every user's votes."""
         voted_ids = {v.face_id for v in await storage.round_votes(self.conn, round_.id)}
@@ -349,12 +412,14 @@ class Engine:
         missing = sorted(f.position for f in round_.faces if f.id not in voted_ids)
         return rated, missing
 
-    async def undo(self, chat_id: int, user_id: int) -> UndoOutcome:
-        """Take back the user's last vote while its album is open."""
+    async def undo(self, chat_id: int, user_id: int, update_id: int | None = None) -> UndoOutcome:
+        """Take back the user's last vote while its album is open (once per `update_id`)."""
         try:
-            vote = await storage.undo_last_vote(self.conn, chat_id, user_id)
+            vote = await storage.undo_last_vote(self.conn, chat_id, user_id, update_id=update_id)
         except storage.RoundClosed:
             return UndoOutcome("nothing")
+        except storage.AlreadyApplied:
+            return UndoOutcome("repeat")
         if vote is None:
             return UndoOutcome("nothing")
         round_ = await storage.open_round(self.conn, chat_id)
@@ -456,6 +521,12 @@ def compute_album(
     faces = model.decode(latents)  # (k, S, S, 3) uint8
     images = render.album_images(faces)
     return new_points, latents, sources, images, dict(proposal.state)
+
+
+def caption_position(caption: str | None) -> int | None:
+    """The face number of an album photo's caption ("#3" -> 3), None for anything else."""
+    match = re.fullmatch(r"#(\d{1,2})", (caption or "").strip())
+    return int(match.group(1)) if match else None
 
 
 def encode_photo(model: FaceModel, data: bytes) -> np.ndarray:

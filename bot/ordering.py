@@ -2,15 +2,18 @@
 
 This is where the bot's concurrency rule lives (handlers and the engine rely on it and take
 no lock of their own): up to CONCURRENT_UPDATES updates in flight across chats, one per chat.
+Inside its turn an update is run by the attached runner (bot.inbox.UpdateRunner: attempts,
+retries, the inbox, owed albums); `drain` bounds shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -37,6 +40,14 @@ class ChatLocks:
         return len(self._locks)
 
 
+class UpdateRunnerLike(Protocol):
+    """What runs one update inside its chat's turn (bot.inbox.UpdateRunner)."""
+
+    stopping: bool
+
+    async def run(self, update: object, coroutine: Awaitable[Any]) -> None: ...
+
+
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     """Runs updates concurrently across chats but one at a time, in order, within a chat.
 
@@ -50,22 +61,61 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
         self.locks = ChatLocks()
         self.limit = max_concurrent_updates
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
+        self.runner: UpdateRunnerLike | None = None  # attached once the engine is open
+        self.stopping = False
+        self._active: set[asyncio.Task[Any]] = set()
         # For updates Telegram sends without a chat (poll answers): finds their chat, so they
         # queue behind that chat's other updates (lock first, then slot, like every update).
         self.chat_resolver: Callable[[Update], Awaitable[int | None]] | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's turn, then for a free slot, then handle the update."""
-        chat = update.effective_chat if isinstance(update, Update) else None
-        chat_id = chat.id if chat is not None else None
-        if chat_id is None and self.chat_resolver is not None and isinstance(update, Update):
-            chat_id = await self.chat_resolver(update)
-        if chat_id is None:
-            async with self._slots:
-                await coroutine
+        task = asyncio.current_task()
+        if task is not None:
+            self._active.add(task)
+        try:
+            chat = update.effective_chat if isinstance(update, Update) else None
+            chat_id = chat.id if chat is not None else None
+            if chat_id is None and self.chat_resolver is not None and isinstance(update, Update):
+                chat_id = await self.chat_resolver(update)
+            if chat_id is None:
+                async with self._slots:
+                    await self._run(update, coroutine)
+                return
+            async with self.locks.get(chat_id), self._slots:
+                await self._run(update, coroutine)
+        finally:
+            if task is not None:
+                self._active.discard(task)
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.stopping:
+            # Shutting down: an update that has not started stays in the inbox for the next
+            # start instead of holding the shutdown up.
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
             return
-        async with self.locks.get(chat_id), self._slots:
+        if self.runner is None:
             await coroutine
+        else:
+            await self.runner.run(update, coroutine)
+
+    async def drain(self, grace_s: float) -> int:
+        """Stop starting updates, give those running `grace_s` seconds, then cancel the rest
+        (they stay pending in the inbox); the number cancelled."""
+        self.stopping = True
+        if self.runner is not None:
+            self.runner.stopping = True
+        deadline = time.monotonic() + grace_s
+        while self._active and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._active), timeout=left)
+        late = list(self._active)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=grace_s)
+        return len(late)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

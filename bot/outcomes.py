@@ -12,13 +12,15 @@ from typing import Literal
 from bot.ratings import RatingError
 
 # unreadable: see `error`; no_round: nothing to rate; closed: that album is finished;
-# partial: stored, faces still missing; complete: stored, every face rated.
-RateStatus = Literal["unreadable", "no_round", "closed", "partial", "complete"]
+# partial: stored, faces still missing; complete: stored, every face rated;
+# repeat: a replayed update whose votes were stored before its album closed (say nothing).
+RateStatus = Literal["unreadable", "no_round", "closed", "partial", "complete", "repeat"]
 # no_search: nothing started; resume: a search without an open album (send one);
 # needs_rating: nothing rated yet; ready: close the round and move on.
 NextStatus = Literal["no_search", "resume", "needs_rating", "ready"]
-# undone: a vote was taken back; nothing: no vote of this user in an open album.
-UndoStatus = Literal["undone", "nothing"]
+# undone: a vote was taken back; nothing: no vote of this user in an open album;
+# repeat: a replayed /undo whose vote was already taken back (say nothing).
+UndoStatus = Literal["undone", "nothing", "repeat"]
 # show_now: no album open, send one with the face; queued: it joins the next album.
 UploadStatus = Literal["show_now", "queued"]
 

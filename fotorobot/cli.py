@@ -37,6 +37,11 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     ),
     (("bench", "bot"), "fotorobot.bench_bot", "drive simulated users through the fake Bot API"),
     (("bench", "storage"), "storage.bench", "storage figures: votes/s, history load, size"),
+    (
+        ("bench", "chaos"),
+        "fotorobot.bench_chaos",
+        "SIGKILL the bot at random while people rate: votes lost, doubled, chats waiting",
+    ),
     (("db", "backup"), "fotorobot.db", "online backup of the database to PATH"),
     (("db", "export"), "fotorobot.db", "export one chat's data as JSON"),
 ]

@@ -10,8 +10,12 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from urllib.parse import quote
 
 REDACTED = "[REDACTED]"
+# A token's part after the colon is masked on its own only when it is this long (BotFather's
+# are 35 characters): a short one could be an ordinary word.
+MIN_SECRET_PART = 16
 
 _SECRETS: set[str] = set()
 _PREVIOUS_FACTORY: list[Callable[..., logging.LogRecord]] = []  # set while our factory is installed
@@ -68,9 +72,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def secret_forms(secret: str) -> set[str]:
+    """Every spelling of a secret to mask: as is, URL-encoded (a URL path or an error that
+    echoes one writes ':' as %3A or %3a), and a bot token's secret half alone (split at the
+    colon); the bot id before the colon is public and stays readable."""
+    if not secret:
+        return set()
+    forms = {secret, quote(secret, safe="")}
+    forms |= {form.replace("%3A", "%3a") for form in forms}
+    bot_id, colon, tail = secret.partition(":")
+    if colon and bot_id.isdigit() and len(tail) >= MIN_SECRET_PART:
+        forms.add(tail)
+        forms.add(quote(tail, safe=""))
+    return forms
+
+
 def install_log_redaction(secrets: Iterable[str]) -> None:
-    """Mask these secrets in every log record (any logger, any handler) and quiet httpx."""
-    _SECRETS.update(s for s in secrets if s)
+    """Mask these secrets (in every form: secret_forms) in every log record (any logger, any
+    handler) and quiet httpx."""
+    _SECRETS.update(form for s in secrets for form in secret_forms(s))
     if not _PREVIOUS_FACTORY:
         # The record factory covers every logger, including handlers added later (and
         # records that never reach the root handlers); the filter below covers the rest.

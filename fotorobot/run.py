@@ -89,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
             f"fotorobot: cannot reach the Bot API at {where}: {redact(str(exc))}", file=sys.stderr
         )
         return 1
+    except Exception as exc:  # never Python's own traceback: it would print secrets unmasked
+        log.critical("fotorobot stopped on an unexpected error", exc_info=exc)  # masked
+        print(f"fotorobot: stopped: {redact(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from bot.ratings import RatingScale
 from fotorobot.envfile import read_env_file
@@ -150,7 +150,7 @@ def load_settings(
     data_dir = _path(get("FOTOROBOT_DATA_DIR")) or Path("data")
     return Settings(
         token=Secret(token),
-        api_base_url=_server_url(get("TELEGRAM_API_BASE_URL")) or DEFAULT_API_BASE_URL,
+        api_base_url=_server_url(get("TELEGRAM_API_BASE_URL"), token) or DEFAULT_API_BASE_URL,
         data_dir=data_dir,
         db_path=_path(get("FOTOROBOT_DB")) or data_dir / "fotorobot.sqlite3",
         model=(get("FOTOROBOT_MODEL") or "").strip(),
@@ -179,12 +179,34 @@ def _url(name: str, value: str | None, https: bool = False) -> str | None:
     return value.rstrip("/")
 
 
-def _server_url(value: str | None) -> str | None:
-    """The Bot API server's address; Telegram's method-URL form (".../bot") is accepted too."""
+# A bot token anywhere in a URL, as is or URL-encoded (digits, ':' or %3A, the secret).
+_TOKEN_IN_TEXT = re.compile(r"[0-9]{3,20}(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
+
+
+def _server_url(value: str | None, token: str = "") -> str | None:
+    """The Bot API server's address; Telegram's method-URL form (".../bot") is accepted too.
+
+    A URL holding a bot token (".../bot123:AA...", a common slip) is refused without echoing
+    it: the address would print the secret wherever it is shown.
+    """
+    if value is not None and _holds_token(value, token):
+        raise SettingsError(
+            "TELEGRAM_API_BASE_URL must be the Bot API server's address only, like "
+            "https://api.telegram.org: it contains a bot token (fotorobot adds /bot<token> "
+            "itself; the value is not shown here)"
+        )
     url = _url("TELEGRAM_API_BASE_URL", value)
     if url is not None and url.endswith("/bot"):
         url = url[: -len("/bot")]
     return url
+
+
+def _holds_token(text: str, token: str) -> bool:
+    """Whether `text` contains this token (in any spelling) or anything shaped like one."""
+    if _TOKEN_IN_TEXT.search(text):
+        return True
+    secret = token.partition(":")[2]
+    return len(secret) >= 8 and secret in unquote(text)
 
 
 def _int(name: str, value: str | None, default: int, low: int, high: int) -> int:

@@ -39,5 +39,9 @@ class SchemaTooNew(StorageError):
     """The database was written by a newer fotorobot; this code cannot use it safely."""
 
 
+class AlreadyApplied(StorageError):
+    """A replayed update: its effect was stored when it was first processed (storage.inbox)."""
+
+
 class TrainingBusy(StorageError):
     """A training run is already queued or running: one at a time."""

@@ -261,10 +261,52 @@ async def _v5_group_votes(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def _v6_inbox_outbox(conn: aiosqlite.Connection) -> None:
+    """The inbox of received updates and the log of album sends (storage/inbox.py, outbox.py).
+
+    An update is stored here before Telegram is told it arrived (the next getUpdates offset, or
+    a webhook's 200), and processed from here: a crash at any instant loses none. Album sends
+    are logged before each attempt, so a copy whose answer never came can still be matched.
+    """
+    await conn.execute(
+        """CREATE TABLE inbox (
+            update_id INTEGER PRIMARY KEY,
+            chat_id INTEGER,
+            payload TEXT,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'done', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            applied INTEGER NOT NULL DEFAULT 0 CHECK (applied IN (0, 1)),
+            error TEXT,
+            received_at REAL NOT NULL,
+            finished_at REAL
+        )"""
+    )
+    await conn.execute("CREATE INDEX inbox_pending ON inbox(update_id) WHERE state = 'pending'")
+    await conn.execute("CREATE INDEX inbox_finished ON inbox(finished_at) WHERE state != 'pending'")
+    await conn.execute(
+        """CREATE TABLE album_sends (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            outcome TEXT CHECK (outcome IN ('sent', 'failed', 'uncertain'))
+        )"""
+    )
+    await conn.execute("CREATE INDEX album_sends_round ON album_sends(round_id, started_at)")
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 # Step i (1-based) takes a database from user_version i-1 to i.
-MIGRATIONS: list[Migration] = [_v1_core, _v2_admin, _v3_scores, _v4_training, _v5_group_votes]
+MIGRATIONS: list[Migration] = [
+    _v1_core,
+    _v2_admin,
+    _v3_scores,
+    _v4_training,
+    _v5_group_votes,
+    _v6_inbox_outbox,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

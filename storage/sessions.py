@@ -7,7 +7,8 @@ from typing import Any
 import aiosqlite
 
 from storage.db import dumps_json, fetch_one, loads_json, now, read_tx, write_tx
-from storage.errors import BadValue, NotFound
+from storage.errors import AlreadyApplied, BadValue, NotFound
+from storage.inbox import mark_applied
 from storage.rows import SearchSession
 
 
@@ -44,11 +45,14 @@ async def start_session(
     dim: int | None = None,
     latent_dim: int | None = None,
     started_by: int | None = None,
+    update_id: int | None = None,
 ) -> SearchSession:
     """Open a new search for the chat, closing its previous session and open round.
 
     `dim` defaults to settings["dim"]; dimensions left unknown are fixed by the first album,
-    and every later face must match them. `started_by` is the user who asked for it.
+    and every later face must match them. `started_by` is the user who asked for it. With
+    `update_id` (the update asking for it), a replay of that update raises AlreadyApplied and
+    changes nothing (storage.inbox.mark_applied).
     """
     if dim is None and isinstance(settings.get("dim"), int):
         dim = settings["dim"]
@@ -61,6 +65,8 @@ async def start_session(
     async with write_tx(conn):
         if await fetch_one(conn, "SELECT 1 FROM chats WHERE chat_id = ?", (chat_id,)) is None:
             raise NotFound(f"chat {chat_id} is not known; upsert_chat first")
+        if not await mark_applied(conn, update_id):
+            raise AlreadyApplied(f"update {update_id} already started a search")
         await conn.execute(
             "UPDATE rounds SET closed_at = ? WHERE chat_id = ? AND closed_at IS NULL", (t, chat_id)
         )

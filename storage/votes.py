@@ -10,7 +10,8 @@ import numpy as np
 
 from storage.blobs import from_blob
 from storage.db import fetch_all, fetch_one, now, read_tx, write_tx
-from storage.errors import BadValue, NotFound, RoundClosed, WrongChat
+from storage.errors import AlreadyApplied, BadValue, NotFound, RoundClosed, WrongChat
+from storage.inbox import mark_applied
 from storage.polls import load_picks
 from storage.rows import History, Vote
 
@@ -155,9 +156,15 @@ async def round_votes(conn: aiosqlite.Connection, round_id: int) -> list[Vote]:
 
 
 async def _undo(
-    conn: aiosqlite.Connection, chat_id: int, user_id: int, whole_cast: bool
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    user_id: int,
+    whole_cast: bool,
+    update_id: int | None = None,
 ) -> list[Vote]:
     async with write_tx(conn):
+        if not await mark_applied(conn, update_id):
+            raise AlreadyApplied(f"update {update_id} already took a vote back")
         last = await fetch_one(
             conn,
             """SELECT v.*, r.closed_at AS r_closed FROM votes v JOIN rounds r ON r.id = v.round_id
@@ -184,12 +191,15 @@ async def _undo(
     return [vote_from_row(r) for r in rows]
 
 
-async def undo_last_vote(conn: aiosqlite.Connection, chat_id: int, user_id: int) -> Vote | None:
+async def undo_last_vote(
+    conn: aiosqlite.Connection, chat_id: int, user_id: int, *, update_id: int | None = None
+) -> Vote | None:
     """Delete the user's latest vote in this chat and return it (None if there is none).
 
-    Raises RoundClosed if that vote's round is already closed.
+    Raises RoundClosed if that vote's round is already closed, and AlreadyApplied (deleting
+    nothing) when `update_id` names an update whose undo is already stored (a replay).
     """
-    undone = await _undo(conn, chat_id, user_id, whole_cast=False)
+    undone = await _undo(conn, chat_id, user_id, whole_cast=False, update_id=update_id)
     return undone[0] if undone else None
 
 

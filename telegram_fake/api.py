@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from telegram_fake import methods_edit, methods_misc, methods_send  # noqa: F401  (registration)
 from telegram_fake.errors import NOT_FOUND, UNAUTHORIZED, ApiError, too_many_requests
@@ -38,6 +39,7 @@ class Injection:
     description: str | None
     migrate_to: int | None = None
     hits: list[str] = field(default_factory=list)
+    delay: float = 0.0  # code 200: the call succeeds, its answer comes this much later
 
     def matches(self, method: str, params: Mapping[str, Any]) -> bool:
         """Whether a call (lower-cased method name, decoded params) is one to fail."""
@@ -96,6 +98,19 @@ class FakeBotAPI(UserSide):
         """
         chat_id = None if chat is None else (chat if isinstance(chat, int) else chat.id)
         injection = Injection(code, method, chat_id, times, retry_after, description)
+        with self.lock:
+            self.injections.append(injection)
+        return injection
+
+    def slow_next(
+        self, method: str | None = None, *, delay: float, times: int = 1, chat: Any = None
+    ) -> Injection:
+        """The next `times` calls of `method` (in `chat`) succeed at once but are answered
+        `delay` seconds late: the messages exist (users see them) while a client with a shorter
+        read timeout gives up, as when Telegram is slow. The client's giving up does not undo
+        the call."""
+        chat_id = None if chat is None else (chat if isinstance(chat, int) else chat.id)
+        injection = Injection(200, method, chat_id, times, 0, None, delay=delay)
         with self.lock:
             self.injections.append(injection)
         return injection
@@ -169,7 +184,8 @@ class FakeBotAPI(UserSide):
             if injection is not None and injection.code == 502:
                 call.status, call.error = 502, "Bad Gateway"
                 return 502, _BAD_GATEWAY
-            if injection is not None:
+            late = injection.delay if injection is not None and injection.code == 200 else 0.0
+            if injection is not None and not late:
                 raise injection.error()
             if self.flood is not None:
                 self._check_flood(method.lower(), params)
@@ -187,6 +203,9 @@ class FakeBotAPI(UserSide):
             return self._failed(call, exc)
         call.status, call.result = 200, result
         self.notify()
+        if late:
+            # Done and visible already; only the answer is late (a cancelled wait undoes nothing).
+            await asyncio.sleep(late)
         return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
 
     def _failed(self, call: Call, error: ApiError) -> tuple[int, bytes]:
@@ -195,10 +214,32 @@ class FakeBotAPI(UserSide):
         return error.code, error.body()
 
     def download(self, token: str, file_path: str) -> tuple[int, bytes, str]:
-        """Serve /file/bot<token>/<file_path>: (status, bytes, content type)."""
+        """Serve /file/bot<token>/<file_path>: (status, bytes, content type).
+
+        `fail_next("download", code=..., description=...)` fails the next downloads with a
+        plain-text body, as a proxy in front of a Bot API server would; "{path}" in the
+        description is replaced by the requested path, URL-encoded (token included), as some
+        servers echo it.
+        """
         if token != self.token:
             status, body = _error_body(*UNAUTHORIZED)
             return status, body, "application/json"
+        with self.lock:  # only injections that name "download" (a file is not a method)
+            injection = next(
+                (
+                    i
+                    for i in self.injections
+                    if i.method == "download" and i.matches("download", {})
+                ),
+                None,
+            )
+            if injection is not None:
+                injection.times -= 1
+                injection.hits.append("download")
+        if injection is not None:
+            path = quote(f"/file/bot{token}/{file_path}", safe="/")
+            text = (injection.description or "Not Found: {path}").replace("{path}", path)
+            return injection.code, text.encode(), "text/plain"
         with self.lock:
             stored = self.files.by_path(file_path)
             if stored is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Sequence
 
@@ -201,6 +202,16 @@ class UserSide(Watching):
         if entities:
             content["entities"] = entities
         return self._user_message(chat, user, content, reply_to)
+
+    def forward(self, chat: ChatRef, user: FakeUser, original: Msg) -> Msg:
+        """`user` forwards a message (from any chat) into `chat`: the same content, with
+        `forward_origin` naming its first sender and date, as Telegram sets it."""
+        raw = original.raw
+        keep = ("text", "entities", "caption", "caption_entities", "photo", "document", "sticker")
+        content: JSON = {k: copy.deepcopy(raw[k]) for k in keep if k in raw}
+        sender = copy.deepcopy(raw.get("from") or {})
+        content["forward_origin"] = {"type": "user", "date": raw["date"], "sender_user": sender}
+        return self._user_message(chat, user, content, None)
 
     def send_photo(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -13,6 +14,7 @@ from typing import Any
 
 from PIL import Image
 
+import storage
 from bot.app import BotApplication, build_application
 from bot.ordering import ChatOrderedUpdateProcessor
 from fotorobot.settings import Settings, load_settings
@@ -57,13 +59,14 @@ async def running_bot(
     settings: Settings,
     executor: ThreadPoolExecutor | None = None,
     model: Any = None,
+    read_timeout: float | None = 5.0,
     **build_options: Any,
 ) -> AsyncIterator[BotApplication]:
     """The bot, built as `fotorobot run` builds it, polling the in-process fake for the block
-    (with the bundled face model unless `model` is given)."""
+    (with the bundled face model unless `model` is given; `read_timeout` for every call)."""
     app = build_application(
         settings,
-        **fake_requests(api),
+        **fake_requests(api, read_timeout),
         model=model or face_model(),
         executor=executor,
         **build_options,
@@ -134,3 +137,16 @@ def png_bytes(pixels: Any) -> bytes:
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, format="PNG")
     return out.getvalue()
+
+
+async def wait_inbox_finished(conn: object, timeout: float = 30.0) -> None:
+    """Until the bot has processed every update it stored (the fake's idle only says that
+    every update was fetched, and an update whose effect is silent sends nothing)."""
+
+    async def pending() -> int:
+        return (await storage.inbox_counts(conn))["pending"]  # type: ignore[arg-type]
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await pending():
+        assert asyncio.get_running_loop().time() < deadline, "the inbox never emptied"
+        await asyncio.sleep(0.05)

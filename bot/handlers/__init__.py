@@ -69,7 +69,7 @@ def register_handlers(app: BotApplication) -> None:
     )
     app.add_handler(
         MessageHandler(
-            (filters.PHOTO | filters.Document.IMAGE) & fresh,
+            (filters.PHOTO | filters.Document.ALL) & fresh,
             messages.photo,
         )
     )

@@ -9,8 +9,16 @@ from telegram import Update
 
 from bot.groups import is_group_chat
 from bot.handlers import group_votes
-from bot.handlers.common import BEST, NEW, NEXT, UNDO, ensure_chat, next_album, reply, send_album
-from bot.handlers.groups import wrap_up_round
+from bot.handlers.common import (
+    BEST,
+    NEW,
+    NEXT,
+    UNDO,
+    ensure_chat,
+    next_album,
+    reply,
+    round_closed,
+)
 from bot.texts import SUPPORTED_LANGUAGES, text
 
 if TYPE_CHECKING:
@@ -40,10 +48,14 @@ async def _new_search(update: Update, context: BotContext, *, greet: bool) -> No
     old_round = await engine.open_round(chat.id)
     name = user.first_name if user else ""
     await reply(update, text(context.language, "greeting" if greet else "new_search", name=name))
-    await engine.start_session(chat.id, started_by=user.id if user else None)
-    await send_album(context, chat.id)
-    if old_round is not None and is_group_chat(chat.id):
-        await wrap_up_round(context, chat.id, old_round.id)  # its poll stops, its tally closes
+    # Once per update: a replay after a crash keeps the search the first run started. Its
+    # first album is now owed: it follows as soon as this update is done (bot.inbox), or, in a
+    # group whose round this ends, right away, and then that round's poll stops and its tally
+    # closes (round_closed).
+    started_by = user.id if user else None
+    started = await engine.start_session(chat.id, started_by, update_id=update.update_id)
+    if started and old_round is not None:
+        await round_closed(context, chat.id, old_round.id)
 
 
 async def next_(update: Update, context: BotContext) -> None:
@@ -61,7 +73,7 @@ async def next_(update: Update, context: BotContext) -> None:
         case "no_search":
             await reply(update, text(context.language, "no_round"))
         case "resume":
-            await send_album(context, chat.id)
+            pass  # an album is owed: it follows as soon as this update is done
         case "needs_rating":
             await reply(update, text(context.language, "next_needs_rating"))
         case "ready":
@@ -127,10 +139,12 @@ async def undo(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
-    outcome = await context.deps.engine.undo(chat.id, user.id)
+    outcome = await context.deps.engine.undo(chat.id, user.id, update_id=update.update_id)
     match outcome.status:
         case "nothing":
             await reply(update, text(context.language, "nothing_to_undo"))
+        case "repeat":
+            pass  # a replay after a crash: that vote was taken back the first time
         case "undone":
             value = f"{outcome.value:g}"
             await reply(

@@ -1,30 +1,29 @@
-"""Shared handler plumbing: recording the chat, the prompt's buttons, sending an album."""
+"""Shared handler plumbing: recording the chat, the prompt's buttons, moving to the next album.
+
+Handlers never send albums themselves: starting a search or closing a round makes the next
+album owed (storage.outbox), and the outbox delivers it (bot.outbox): the update runner once
+the update is done, or round_closed right away for a group's round.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    Message,
-    Update,
-)
-from telegram.constants import ChatAction
-from telegram.error import ChatMigrated, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from bot.groups import is_group_chat
-from bot.models import ModelGone
 from bot.texts import text
 
 if TYPE_CHECKING:
+    from telegram import Bot
+
     from bot.context import BotContext
     from bot.engine import Engine
 
 log = logging.getLogger(__name__)
+
 
 # Callback data of the prompt's buttons.
 NEXT, BEST, UNDO = "next", "best", "undo"
@@ -53,88 +52,41 @@ def prompt_keyboard(lang: str) -> InlineKeyboardMarkup:
     )
 
 
-async def with_migration(
-    engine: Engine, chat_id: int, send: Callable[[int], Awaitable[Any]]
-) -> tuple[int, Any]:
-    """Call send(chat_id); if the group became a supergroup, move its data and send again."""
-    try:
-        return chat_id, await send(chat_id)
-    except ChatMigrated as exc:
-        new_id = int(exc.new_chat_id)
-        log.info("chat %s migrated to %s", chat_id, new_id)
-        await engine.migrate_chat(chat_id, new_id)
-        return new_id, await send(new_id)
-
-
-async def send_album(context: BotContext, chat_id: int) -> None:
-    """Propose, send and record the chat's next album, then the prompt with its buttons."""
-    engine, lang = context.deps.engine, context.language
-    # "sending a photo..." in the chat header while the GP and the decoder work.
-    chat_id, _ = await with_migration(
-        engine, chat_id, lambda cid: context.bot.send_chat_action(cid, ChatAction.UPLOAD_PHOTO)
-    )
-    plan = await engine.plan_album(chat_id)
-    if plan is None:
-        return  # the search was closed meanwhile: nothing is owed
-    media = album_media(plan.images)
-    chat_id, messages = await with_migration(
-        engine, chat_id, lambda cid: context.bot.send_media_group(cid, media)
-    )
-    message_ids = [m.message_id for m in messages]
-    round_id = await engine.commit_album(plan, message_ids)
-    if is_group_chat(chat_id):
-        # The group side imports this module, hence the import here: a poll of the faces and
-        # the round's tally instead of the private prompt.
-        from bot.handlers.groups import open_group_round
-
-        await open_group_round(context, chat_id, round_id, messages)
-        return
-    scale = await engine.chat_scale(chat_id)
-    prompt_text = text(lang, "prompt", album_size=len(message_ids), low=scale.low, high=scale.high)
-    prompt: Message = await context.bot.send_message(
-        chat_id, prompt_text, reply_markup=prompt_keyboard(lang)
-    )
-    await engine.set_prompt(round_id, prompt.message_id)
-
-
-def album_media(images: list[bytes]) -> list[InputMediaPhoto]:
-    """An album's photos, captioned #1..#N."""
-    return [
-        InputMediaPhoto(image, caption=f"#{i + 1}", filename=f"face{i + 1}.jpg")
-        for i, image in enumerate(images)
-    ]
-
-
 async def next_album(context: BotContext, chat_id: int, round_id: int) -> None:
-    """Close the round and send the next album, unless another update closed it first."""
+    """Close the round (the next album is then owed) and go on as round_closed says, unless
+    another update closed it first (closing twice is harmless: the first one wins)."""
     if await context.deps.engine.close_round(round_id):
         await round_closed(context, chat_id, round_id)
 
 
 async def round_closed(context: BotContext, chat_id: int, round_id: int) -> None:
     """The one path from a closed round to the next album, whatever closed it (every face
-    rated in a private chat, Next, a group's quorum or deadline). In a group the closed
-    round's poll is then stopped and its tally becomes the closing message: after the album,
-    so that the next album is not kept waiting for them."""
+    rated in a private chat, Next, a group's quorum, poll or deadline).
+
+    The next album is owed from the very transaction that closed the round, and the outbox
+    (bot.outbox) delivers it. In a private chat the update runner does, once this update is
+    finished. A group's album is delivered here and now, since a poll answer or a deadline is
+    no update of the chat's for the runner to follow (the caller holds the chat's turn); then
+    the closed round's poll is stopped and its tally becomes the closing message: after the
+    album, so that the next album is not kept waiting for them.
+    """
+    if not is_group_chat(chat_id):
+        return
     try:
-        await send_album(context, chat_id)
-    except ModelGone:
-        # Said here, not by the error handler: a poll answer or a deadline has no chat it knows.
-        await search_model_gone(context, chat_id, context.language)
+        await context.deps.outbox.deliver(chat_id, context.language)
     finally:
-        if is_group_chat(chat_id):
-            from bot.handlers.groups import wrap_up_round  # it imports this module
+        from bot.handlers.groups import wrap_up_round  # it imports this module
 
-            await wrap_up_round(context, chat_id, round_id)
+        await wrap_up_round(context, chat_id, round_id)
 
 
-async def search_model_gone(context: BotContext, chat_id: int, lang: str) -> None:
+async def search_model_gone(bot: Bot, engine: Engine, chat_id: int, lang: str) -> None:
     """The chat's search was started with a model that is gone: end it, offer a new one."""
     log.info("chat %s: its search's model is gone; the search ends", chat_id)
-    await context.deps.engine.end_search(chat_id)
+    await engine.end_search(chat_id)
     button = InlineKeyboardButton(text(lang, "button_new_search"), callback_data=NEW)
     try:
-        await context.bot.send_message(
+        await bot.send_message(
             chat_id, text(lang, "model_gone"), reply_markup=InlineKeyboardMarkup([[button]])
         )
     except TelegramError as exc:

@@ -18,7 +18,7 @@ from bot.context import BotContext
 from bot.group_outcomes import SETTING_NAMES, GroupSettings, VoteOutcome
 from bot.groups import is_group_chat, stepped_value
 from bot.handlers import groups
-from bot.handlers.common import album_media, ensure_chat, reply, round_closed, search_model_gone
+from bot.handlers.common import ensure_chat, reply, round_closed, search_model_gone
 from bot.models import ModelGone
 from bot.ordering import ChatOrderedUpdateProcessor, chat_turn
 from bot.texts import text
@@ -359,29 +359,31 @@ async def settings_button(update: Update, context: BotContext) -> None:
 
 
 async def carry_round_over(context: BotContext, old_chat_id: int, new_chat_id: int) -> None:
-    """After a migration: the open round goes on in the supergroup with every vote kept. Its
-    photos, poll and tally stay behind in the old group, so the same faces are sent again
-    there (drawn from their stored latents), with a new poll and tally."""
+    """A group became a supergroup: its search moves to the new chat id, and the open round goes
+    on there with every vote kept. Its photos, poll and tally stay behind in the old group, so
+    the migration leaves the round owed again (its faces lose their message ids) and the outbox
+    sends the same faces there (drawn from their stored latents) with a new poll and tally, as
+    after a restart.
+
+    All of it in the supergroup's turn: its own updates (the "migrated from" message comes at
+    the same time) would otherwise deliver the owed round before the note that explains it."""
     engine = context.deps.engine
-    engine.groups.migrated(old_chat_id, new_chat_id)
-    round_ = await engine.open_round(new_chat_id)
-    if round_ is None or any(m is not None for m in round_.message_ids):
-        return
-    await engine.groups.tallies.close(round_.id)
     async with chat_turn(context.application.update_processor, new_chat_id):
+        await engine.migrate_chat(old_chat_id, new_chat_id)
+        log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
         context.language = await engine.chat_language(new_chat_id, None)
-        try:
-            images = await engine.round_images(round_.id)
-        except ModelGone:  # the migration message names the old group: said here, in the new
-            await search_model_gone(context, new_chat_id, context.language)
-            return
-        if not images:
-            return
-        tally = await engine.groups.tally(round_.id)
-        voters = tally.voters if tally is not None else 0
-        await context.bot.send_message(
-            new_chat_id, text(context.language, "group_resent", voters=voters)
-        )
-        photos = await context.bot.send_media_group(new_chat_id, album_media(images))
-        await engine.reattach_album(round_.id, [m.message_id for m in photos])
-        await groups.open_group_round(context, new_chat_id, round_.id, photos)
+        round_ = await engine.open_round(new_chat_id)
+        if round_ is not None and all(m is None for m in round_.message_ids):
+            await engine.groups.tallies.close(round_.id)
+            try:
+                # Drawn here first: a search whose model is gone is told so, not promised faces.
+                await engine.round_images(round_.id)
+            except ModelGone:  # the migration message names the old group: said here, in the new
+                await search_model_gone(context.bot, engine, new_chat_id, context.language)
+                return
+            tally = await engine.groups.tally(round_.id)
+            voters = tally.voters if tally is not None else 0
+            await context.bot.send_message(
+                new_chat_id, text(context.language, "group_resent", voters=voters)
+            )
+        await context.deps.outbox.deliver(new_chat_id, context.language)

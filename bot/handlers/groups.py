@@ -6,7 +6,11 @@ The faces are the poll's options: Bot API 10.0 lets an option carry a photo
 (`InputPollOption.media`, an `InputMediaPhoto`). PTB 22.8 uploads files only for the
 documented attach fields, not inside poll options, so each option reuses the file_id of its
 album photo (already on Telegram's servers: no second upload). A Bot API server that refuses
-photo options gets a plain "#1".."#N" poll answering the album instead.
+photo options gets a plain "#1".."#N" poll answering the album instead, and so does an album
+whose photos' file ids are not known (one sent before a restart: only message ids are stored).
+
+The outbox (bot.outbox) opens every group round, through `open_group_round`: the poll and
+the tally follow the album there, stored before they are sent and recovered at start-up.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from typing import TYPE_CHECKING
 from telegram import ChatMember, InputMediaPhoto, InputPollOption, Message, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.context import BotContext
 from bot.groups import is_group_chat
 from bot.handlers.common import prompt_keyboard
 from bot.ratelimit import GroupRateLimiter
 from bot.texts import text
 
 if TYPE_CHECKING:
-    from bot.context import BotContext
+    from bot.context import BotApplication
     from bot.group_outcomes import Steerer, Tally
+    from bot.outbox import PollFace
     from bot.ratings import RatingScale
 
 log = logging.getLogger(__name__)
@@ -88,10 +94,11 @@ def summary_text(lang: str, tally: Tally) -> str:
 
 
 async def send_faces_poll(
-    context: BotContext, chat_id: int, photos: Sequence[Message]
+    context: BotContext, chat_id: int, faces: Sequence[PollFace]
 ) -> Message | None:
     """The round's poll: non-anonymous (answers say who chose what), several answers,
-    re-voting allowed, one option per face showing that face."""
+    re-voting allowed, one option per face showing that face (`faces`: each photo's message
+    id and file id)."""
     question = text(context.language, "poll_question")
 
     async def send(options: list[InputPollOption], reply_to: int | None) -> Message:
@@ -105,28 +112,38 @@ async def send_faces_poll(
             reply_to_message_id=reply_to,
         )
 
-    faces = []
-    for i, photo in enumerate(photos):
-        media = InputMediaPhoto(photo.photo[-1].file_id) if photo.photo else None
-        faces.append(InputPollOption(f"#{i + 1}", media=media))
+    file_ids = [file_id for _message_id, file_id in faces if file_id is not None]
+    if faces and len(file_ids) == len(faces):
+        pictures = [
+            InputPollOption(f"#{i + 1}", media=InputMediaPhoto(file_id))
+            for i, file_id in enumerate(file_ids)
+        ]
+        try:
+            return await send(pictures, None)
+        except BadRequest as exc:
+            log.warning("poll with photo options refused in %s (%s): numbers", chat_id, exc)
     try:
-        return await send(faces, None)
-    except BadRequest as exc:
-        log.warning("poll with photo options refused in %s (%s): numbers instead", chat_id, exc)
-    try:
-        numbers = [InputPollOption(f"#{i + 1}") for i in range(len(photos))]
-        return await send(numbers, photos[0].message_id)
+        numbers = [InputPollOption(f"#{i + 1}") for i in range(len(faces))]
+        return await send(numbers, faces[0][0] if faces else None)
     except BadRequest as exc:
         log.warning("no poll in %s (%s): ratings by reply only", chat_id, exc)
         return None
 
 
 async def open_group_round(
-    context: BotContext, chat_id: int, round_id: int, photos: Sequence[Message]
+    app: BotApplication,
+    chat_id: int,
+    round_id: int,
+    faces: Sequence[PollFace],
+    with_poll: bool,
+    lang: str,
 ) -> None:
-    """After a group's album: its poll, then the tally message that is the round's prompt."""
+    """After a group's album: its poll (unless one was sent already), then the tally message
+    that is the round's prompt. The outbox calls this, outside any update's context."""
+    context = BotContext(app, chat_id=chat_id)
+    context.language = lang
     engine = context.deps.engine
-    poll = await send_faces_poll(context, chat_id, photos)
+    poll = await send_faces_poll(context, chat_id, faces) if with_poll else None
     if poll is not None and poll.poll is not None:
         await engine.groups.attach_poll(round_id, chat_id, poll.poll.id, poll.message_id)
     await ensure_member_count(context, chat_id)

@@ -9,7 +9,7 @@ from telegram import Message, Update
 
 from bot.engine import MAX_UPLOAD_BYTES
 from bot.groups import is_group_chat
-from bot.handlers.common import ensure_chat, next_album, reply, send_album
+from bot.handlers.common import ensure_chat, next_album, reply
 from bot.handlers.group_votes import rated_in_group
 from bot.texts import rating_error_text, text
 
@@ -35,9 +35,28 @@ async def rating(update: Update, context: BotContext) -> None:
     engine, lang = context.deps.engine, context.language
     edited = update.edited_message is not None
     reply_to = _reply_to_bot(msg, context.bot.id)
-    outcome = await engine.rate(chat.id, user.id, msg.text, msg.message_id, reply_to, edited)
     # In groups people talk to each other: answer only what was clearly meant for the bot.
     addressed = chat.type == "private" or reply_to is not None
+    if msg.forward_origin is not None:
+        # Someone else's words: a forwarded "8 3 5 6" is not this person's rating.
+        if addressed:
+            scale = await engine.chat_scale(chat.id)
+            size = (await engine.groups.settings_for(chat.id)).album_size
+            note = text(lang, "forwarded_rating", album_size=size, low=scale.low, high=scale.high)
+            await reply(update, note)
+        return
+    target = msg.reply_to_message if reply_to is not None else None
+    outcome = await engine.rate(
+        chat.id,
+        user.id,
+        msg.text,
+        msg.message_id,
+        reply_to,
+        edited,
+        date=msg.date.timestamp(),
+        reply_to_date=target.date.timestamp() if target is not None else None,
+        reply_to_caption=target.caption if target is not None else None,
+    )
     if is_group_chat(chat.id) and outcome.status in ("partial", "complete"):
         # A group's vote: no answer of its own (the round's tally shows it), and a round
         # closes on its quorum or deadline, not when every face has a rating.
@@ -65,25 +84,32 @@ async def rating(update: Update, context: BotContext) -> None:
         case "complete":
             if outcome.round_id is not None:
                 await next_album(context, chat.id, outcome.round_id)
+        case "repeat":
+            pass  # a replay after a crash: counted the first time, the next album is owed
         case _:
             assert_never(outcome.status)
 
 
 async def _no_album(update: Update, context: BotContext) -> None:
-    """Nothing open to rate: resume the chat's search with a fresh album, or point to /start.
+    """No album before this message: send the one the chat is owed, or point to /start.
 
-    An open search without an open album happens when sending the next album failed (the
-    round was closed first); the next message then brings the album instead of a dead end.
+    With a search open, either its album has not arrived (a failed send: it comes now) or the
+    rating was written before the album arrived (then it is there to rate now).
     """
     chat = update.effective_chat
-    if chat is None or not await context.deps.engine.has_search(chat.id):
+    engine = context.deps.engine
+    if chat is None or not await engine.has_search(chat.id):
         await reply(update, text(context.language, "no_round"))
-        return
-    await send_album(context, chat.id)
+    elif not await engine.owes_album(chat.id):  # an owed album follows this update
+        await reply(update, text(context.language, "rating_before_album"))
 
 
 async def photo(update: Update, context: BotContext) -> None:
-    """A photo or an image file: encode it and put that face into the next album."""
+    """A photo or any file: encode it and put that face into the next album.
+
+    Files are judged by their bytes, not the MIME type the sender's app declared: a JPEG sent
+    as application/octet-stream is a picture, a PDF named face.jpg is not.
+    """
     msg, chat = update.effective_message, update.effective_chat
     if msg is None or chat is None:
         return
@@ -120,8 +146,8 @@ async def photo(update: Update, context: BotContext) -> None:
     await ensure_chat(update, engine)
     status = await engine.queue_upload(chat.id, latent)
     match status:
-        case "show_now":  # nothing to rate right now: show the uploaded face at once
-            await send_album(context, chat.id)
+        case "show_now":  # nothing to rate right now: the album with it follows at once
+            pass
         case "queued":
             await reply(update, text(lang, "upload_queued"))
         case _:
@@ -129,7 +155,7 @@ async def photo(update: Update, context: BotContext) -> None:
 
 
 async def other(update: Update, context: BotContext) -> None:
-    """Stickers, voice, video, locations, non-image files: say what the bot understands."""
+    """Stickers, voice, video, locations: say what the bot understands."""
     msg, chat = update.effective_message, update.effective_chat
     if msg is None or chat is None or chat.type != "private":
         return  # in groups, unrelated media is people talking to each other
@@ -137,8 +163,6 @@ async def other(update: Update, context: BotContext) -> None:
         key = "sticker"
     elif msg.voice is not None or msg.audio is not None or msg.video_note is not None:
         key = "voice"
-    elif msg.document is not None:
-        key = "upload_not_image"
     else:
         key = "unsupported"
     await reply(update, text(context.language, key))

@@ -6,7 +6,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from telegram import ChatMember, Update
-from telegram.error import ChatMigrated, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ApplicationHandlerStop
 
 from bot.handlers.common import search_model_gone
@@ -59,8 +66,6 @@ async def migrated(update: Update, context: BotContext) -> None:
     msg = update.effective_message
     if msg is None or msg.migrate_to_chat_id is None:
         return
-    await context.deps.engine.migrate_chat(msg.chat_id, msg.migrate_to_chat_id)
-    log.info("chat %s migrated to %s", msg.chat_id, msg.migrate_to_chat_id)
     await carry_round_over(context, msg.chat_id, msg.migrate_to_chat_id)
 
 
@@ -98,7 +103,12 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, ModelGone) and chat is not None and deps is not None:
         user = update.effective_user if isinstance(update, Update) else None
         lang = await deps.engine.chat_language(chat.id, user.language_code if user else None)
-        await search_model_gone(context, chat.id, lang)
+        await search_model_gone(context.bot, deps.engine, chat.id, lang)
+        return
+    if isinstance(error, NetworkError | RetryAfter) and not isinstance(error, BadRequest):
+        # A timeout's send may well have arrived, and a dropped connection is retried by the
+        # update runner (bot.inbox): no "Something went wrong" for either.
+        log.warning("network trouble handling %s: %r", _describe(update), error)
         return
     log.error("error handling %s", _describe(update), exc_info=error)
     if chat is None or not isinstance(update, Update):

@@ -83,6 +83,9 @@ MESSAGES: dict[str, str] = {
         "I got {got} ratings for {expected} faces. Give one per face in order, "
         "or pick faces with #."
     ),
+    # Reliability (issue 11)
+    "forwarded_rating": "That's a forwarded message: I only count ratings you type yourself. Rate the album with your own message, like {example}.",
+    "rating_before_album": "That rating came before the album arrived: please rate the faces above.",
     # Group rounds: the poll, the tally, who steers, /settings.
     "poll_question": "Which faces look closest to the one you have in mind? Choose one or more.",
     "group_prompt": "Vote in the poll for the faces closest to the one you have in mind, or reply to a photo with a rating {low}-{high}.",

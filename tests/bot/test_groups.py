@@ -14,7 +14,7 @@ import pytest
 import storage
 from optimization import aggregate_votes, all_votes
 from telegram_fake import FakeBotAPI, FakeChat, FakeUser, Msg
-from tests.botkit import WAIT, bot_settings, running_bot
+from tests.botkit import WAIT, bot_settings, running_bot, wait_inbox_finished
 
 
 class Group:
@@ -144,6 +144,7 @@ async def test_the_quorum_closes_once_while_fifty_vote_at_once(tmp_path: Path) -
             if c.params.get("message_id") == tally.message_id and "closed" in c.params["text"]
         ]
         assert len(closing) == 1
+        await wait_inbox_finished(engine.conn)  # late answers change nothing one could see
         closed = await storage.round_tally(engine.conn, round_.id)
         # Every answer Telegram took before the poll stopped is kept as search data.
         assert closed is not None and not closed.is_open and len(closed.voters) == 50

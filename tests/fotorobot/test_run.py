@@ -7,17 +7,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
+from fotorobot.botprocess import RUN
 from fotorobot.run import webhook_secret
 from telegram_fake import FakeBotAPI, ServerThread
 from tests.botkit import TEST_SEARCH_DIM, Person, album_of
-
-RUN = [sys.executable, "-m", "fotorobot", "run"]
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:

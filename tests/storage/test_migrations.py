@@ -199,3 +199,27 @@ async def test_a_process_that_migrated_first_wins_the_race(tmp_path: pathlib.Pat
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_inbox_step_finds_the_chats_an_older_bot_left_waiting(
+    tmp_path: pathlib.Path,
+) -> None:
+    """A database from before the inbox/outbox step: a chat whose round was closed without its
+    next album (the crash the step exists for) is owed one as soon as the bot upgrades."""
+    before = schema.MIGRATIONS.index(schema._v6_inbox_outbox)  # the version before the step
+    path = tmp_path / "waiting.sqlite3"
+    raw = await raw_db(path, before)
+    await fill_v1(raw)
+    await raw.execute("UPDATE rounds SET closed_at = 1700000001.0 WHERE id = 1")
+    await raw.close()
+    conn = await st.connect(path)
+    try:
+        (owed,) = await st.owed_albums(conn)
+        assert owed.chat_id == CHAT and owed.session_id == 1 and owed.round is None
+        assert owed.language == "ru"
+        assert await st.inbox_counts(conn) == {"pending": 0, "done": 0, "skipped": 0}
+        # Closed rounds of the old bot have no send log: a bare rating still finds them by id.
+        found = await st.round_before_message(conn, CHAT, 50)
+        assert found is not None and found.id == 1
+    finally:
+        await conn.close()
