@@ -9,6 +9,7 @@ overhead would dominate the latency budget. tests/test_optimization.py
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
@@ -64,6 +65,32 @@ def matern52(a: np.ndarray, b: np.ndarray, variance: float, lengthscale: np.ndar
 def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
     return np.sqrt(np.maximum(sq, 0.0))
+
+
+class PosteriorLike(Protocol):
+    """What the acquisition code needs of a GP posterior (numeric or preference)."""
+
+    @property
+    def x(self) -> np.ndarray:
+        """(n, d) observed points."""
+        ...
+
+    @property
+    def hyper(self) -> Hyper:
+        """Kernel hyperparameters."""
+        ...
+
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (m,) and variance (m,) at xs (m, d)."""
+        ...
+
+    def predict_grad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, variance and their gradients (m, d)."""
+        ...
+
+    def with_point(self, x: np.ndarray, y: float, noise: float) -> PosteriorLike:
+        """The posterior after one more (fantasy) Gaussian observation."""
+        ...
 
 
 @dataclass(frozen=True)

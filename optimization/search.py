@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from optimization.batch import (
+    Box,
     candidate_set,
     kriging_believer,
     maximise_mean,
@@ -18,8 +19,9 @@ from optimization.batch import (
     rms_distance,
     sobol_points,
 )
-from optimization.gp import Hyper, Posterior, build_posterior, default_hyper
+from optimization.gp import Hyper, PosteriorLike, build_posterior, default_hyper
 from optimization.settings import SearchSettings
+from optimization.trust_region import TrustRegion, trust_box
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ class Search:
     scores: np.ndarray  # (n,) aggregated (per-rater standardised) scores
     counts: np.ndarray  # (n,) votes per face; 0 = unrated, left out of the GP
     state: dict[str, Any] = field(default_factory=dict)  # JSON-able warm start
+    # (m, 2) [winner, loser] indices into points: within-album comparisons (the preference
+    # surrogate's data; optimization.preference.preferences_from_votes builds them).
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class Proposal:
 class Model:
     """A fitted surrogate over the usable observations of a search."""
 
-    posterior: Posterior
+    posterior: PosteriorLike
     index: np.ndarray  # (m,) indices into search.points of the observations used
     status: str  # "ok" | "fixed" | "default"
     y_mean: float
@@ -69,8 +74,18 @@ def new_search(settings: SearchSettings, state: dict[str, Any] | None = None) ->
     )
 
 
-def observe(search: Search, points: ArrayLike, scores: ArrayLike, counts: ArrayLike) -> Search:
-    """A new Search with these rated faces appended; inputs are copied, never mutated."""
+def observe(
+    search: Search,
+    points: ArrayLike,
+    scores: ArrayLike,
+    counts: ArrayLike,
+    pairs: ArrayLike | None = None,
+) -> Search:
+    """A new Search with these rated faces appended; inputs are copied, never mutated.
+
+    pairs (m, 2): [winner, loser] comparisons among the faces of this call (indices into
+    `points` as given here; they are shifted past the faces already in the search).
+    """
     d = search.settings.dim
     if np.size(points) == 0:
         return search
@@ -88,12 +103,20 @@ def observe(search: Search, points: ArrayLike, scores: ArrayLike, counts: ArrayL
         raise ValueError("points must be finite and inside the unit cube [0, 1]")
     if np.any(c < 0):
         raise ValueError("counts must be >= 0")
+    new_pairs = np.zeros((0, 2), dtype=np.int64)
+    if pairs is not None and np.size(pairs):
+        new_pairs = np.array(pairs, dtype=np.int64, copy=True).reshape(-1, 2)
+        if new_pairs.min() < 0 or new_pairs.max() >= len(p):
+            raise ValueError(f"pairs must index the {len(p)} faces given")
+        if np.any(new_pairs[:, 0] == new_pairs[:, 1]):
+            raise ValueError("a face cannot be compared with itself")
     return Search(
         search.settings,
         np.vstack([search.points, np.clip(p, 0.0, 1.0)]),
         np.concatenate([search.scores, s]),
         np.concatenate([search.counts, c]),
         dict(search.state),
+        np.vstack([search.pairs, new_pairs + len(search.points)]),
     )
 
 
@@ -112,6 +135,11 @@ def fit_model(search: Search, refit: bool = True) -> Model | None:
 
 def _fit_model(search: Search, refit: bool) -> Model | None:
     s = search.settings
+    if s.surrogate == "preference":
+        pref = _fit_preference(search)
+        if pref is not None or len(search.pairs):
+            return pref
+        # No comparisons yet (e.g. a search rated before the setting changed): numeric GP.
     idx = _usable(search)
     if len(idx) < max(1, s.min_observations):
         return None
@@ -129,7 +157,10 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
             from optimization.surrogate import fit_hyperparameters
 
             cold = default_hyper(s.dim) if warm is not None else None
-            fit = fit_hyperparameters(x, y, counts, start, s.noise_floor, s.gp_max_iters, cold)
+            prior = (float(np.log(s.ls_prior)), s.ls_prior_sigma) if s.ls_prior > 0 else None
+            fit = fit_hyperparameters(
+                x, y, counts, start, s.noise_floor, s.gp_max_iters, cold, prior
+            )
             hyper = fit.hyper
             status = "ok"
         except Exception as exc:
@@ -144,6 +175,25 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
     return None
 
 
+def _fit_preference(search: Search) -> Model | None:
+    """Laplace preference GP over the faces that take part in a comparison."""
+    from optimization.preference import fit_preference_grid
+
+    s = search.settings
+    pairs = search.pairs
+    if len(pairs) == 0:
+        return None
+    idx = np.unique(pairs)  # (m,) faces in some comparison
+    local = np.searchsorted(idx, pairs)  # pairs re-indexed into idx
+    base = np.full(s.dim, s.pref_lengthscale * np.sqrt(s.dim))
+    try:
+        fit = fit_preference_grid(search.points[idx], local, base)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        log.warning("preference fit failed (%s)", exc)
+        return None
+    return Model(fit.posterior, idx, "preference", 0.0, 1.0)
+
+
 def best_index(search: Search) -> int | None:
     """Index of the best rated face: posterior-mean argmax over rated faces (noisy incumbent)."""
     with _one_blas_thread():
@@ -151,6 +201,11 @@ def best_index(search: Search) -> int | None:
 
 
 def _best_index(search: Search) -> int | None:
+    if search.settings.surrogate == "preference" and len(search.pairs):
+        pref = _fit_preference(search)
+        if pref is not None:
+            mean, _ = pref.posterior.predict(pref.posterior.x)
+            return int(pref.index[int(np.argmax(mean))])
     warm = Hyper.from_dict(search.state.get("gp"), search.settings.dim)
     model = _fit_model(search, refit=warm is None)
     if model is None:
@@ -181,13 +236,20 @@ def _propose(search: Search, k: int | None) -> Proposal:
         state["fit"] = "none"
         return Proposal(pts, [source] * k, state)
     post = model.posterior
-    state["gp"] = post.hyper.to_dict()
+    if model.status != "preference":  # the numeric GP's warm start only
+        state["gp"] = post.hyper.to_dict()
     state["fit"] = model.status
     try:
         mean_obs, _ = post.predict(post.x)
         best = float(mean_obs.max())
         incumbent = post.x[int(np.argmax(mean_obs))]
-        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius)
+        box, min_distance = None, s.min_distance
+        if s.trust_region:
+            newest = int(model.index[int(np.argmax(mean_obs))])
+            box, length = _trust_region(search, state, incumbent, newest, post.hyper.lengthscale)
+            # near-twins are judged relative to the region: a small region needs close faces
+            min_distance = min(s.min_distance, 0.25 * length)
+        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius, box)
         chosen: list[np.ndarray] = []
         sources: list[str] = []
         if s.best_slot and k >= 2:
@@ -200,11 +262,12 @@ def _propose(search: Search, k: int | None) -> Proposal:
             k - len(chosen),
             cands,
             s.n_starts,
-            s.min_distance,
+            min_distance,
             fantasy_noise,
             np.array(chosen) if chosen else None,
             s.radius,
             s.acq_max_iters,
+            box,
         )
         pts = np.vstack([*chosen, ei_pts]) if chosen else ei_pts
         sources += ["ei"] * len(ei_pts)
@@ -216,6 +279,26 @@ def _propose(search: Search, k: int | None) -> Proposal:
         state["fit"] = "failed"
         pts = _space_filling(search.points, s.dim, k, s.seed, n_shown, s.radius)
         return Proposal(pts, ["random"] * k, state)
+
+
+def _trust_region(
+    search: Search,
+    state: dict[str, Any],
+    incumbent: np.ndarray,
+    incumbent_index: int,
+    lengthscale: np.ndarray,
+) -> tuple[Box, float]:
+    """Update the stored trust region with the round just rated; its box and side."""
+    s = search.settings
+    n = len(search.points)
+    tr = TrustRegion.from_dict(state.get("tr"), s.tr_length)
+    if 0 < tr.seen < n:  # faces were rated since the last proposal
+        improved = incumbent_index >= tr.seen  # the best guess is one of them
+        tr = tr.update(improved, n, s.tr_succ, s.tr_fail, s.tr_min, s.tr_max)
+    elif tr.seen == 0:
+        tr = replace(tr, seen=n)
+    state["tr"] = tr.to_dict()
+    return trust_box(incumbent, tr.length, lengthscale), tr.length
 
 
 def _space_filling(

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+SURROGATES = ("numeric", "preference")
+
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -24,6 +26,21 @@ class SearchSettings:
     acq_max_iters: int = 30  # L-BFGS-B iterations per acquisition maximisation
     min_observations: int = 2  # fewer rated faces than this: keep showing Sobol points
     typical_quantile: float = 0.8  # proposals stay in this chi-square ball of the prior (1: off)
+    # "numeric": GP regression on per-rater standardised ratings; "preference": a probit
+    # preference GP on within-album comparisons and "closest" picks (optimization.preference).
+    surrogate: str = "numeric"
+    pref_lengthscale: float = 0.5  # preference GP's base lengthscale / sqrt(dim) (cube units)
+    # Numeric GP's log-normal lengthscale prior: median (cube units; 0 = dimension-scaled
+    # default, optimization.surrogate.lengthscale_prior) and sigma of its log.
+    ls_prior: float = 0.0
+    ls_prior_sigma: float = 0.5
+    # Trust region (optimization.trust_region): albums stay in a box around the best guess.
+    trust_region: bool = False
+    tr_length: float = 0.4  # initial side (cube units)
+    tr_min: float = 0.05
+    tr_max: float = 1.0
+    tr_succ: int = 2  # improving rounds in a row that double the side
+    tr_fail: int = 2  # non-improving rounds in a row that halve it
 
     def __post_init__(self) -> None:
         if not 1 <= self.dim <= 64:
@@ -34,6 +51,10 @@ class SearchSettings:
             raise ValueError(f"min_distance must be in [0, 1), got {self.min_distance}")
         if not 0.0 < self.typical_quantile <= 1.0:
             raise ValueError(f"typical_quantile must be in (0, 1], got {self.typical_quantile}")
+        if self.surrogate not in SURROGATES:
+            raise ValueError(f"surrogate must be one of {SURROGATES}, got {self.surrogate!r}")
+        if self.pref_lengthscale <= 0:
+            raise ValueError(f"pref_lengthscale must be positive, got {self.pref_lengthscale}")
         if self.noise_floor <= 0:
             raise ValueError(f"noise_floor must be positive, got {self.noise_floor}")
 

@@ -1,0 +1,271 @@
+"""The model side of the search: its space, opening faces and benchmark targets.
+
+optimization never imports torch, so what needs the face model lives here:
+
+- the search space of a model: the identity axes (model.identity_axes) when the identity
+  metric is available, the checkpoint's principal axes otherwise, and how many of them;
+- the opening faces (model.openers), chosen on the model's training photos;
+- both cached per model version (they take ~1 min to compute on 2 cores);
+- which photos a search benchmark aims at (a model's evaluation split by default), encoded
+  or prior targets, dlib descriptors as a plain callable, and the identity ceiling through
+  the search space.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.checkpoint import load_checkpoint
+from model.config import LatentBasis
+from model.face_model import FaceModel
+from optimization.benchmark import SearchContext
+from optimization.settings import SearchSettings
+from optimization.space import BasisLike, LatentSpace, subspace_dim
+
+# The default search's settings beyond dimension and space (docs/search.md says why).
+DEFAULT_OVERRIDES: dict[str, object] = {}
+
+
+class TargetError(ValueError):
+    """A --targets value that names no usable faces."""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Target faces (n, S, S, 3) uint8 and where they came from."""
+
+    images: np.ndarray
+    kind: str  # photos | encoded | prior
+    description: str
+    latents: np.ndarray | None = None  # (n, D) for encoded/prior targets
+
+
+def recorded_photo_split(path: str | os.PathLike[str]) -> tuple[Path, str] | None:
+    """(photo folder, eval_from) the checkpoint was trained with, if it was a photo folder
+    with an evaluation split; else None."""
+    train = load_checkpoint(path).get("train") or {}
+    data, eval_from = str(train.get("data", "")), str(train.get("eval_from", ""))
+    if not data or data.startswith("synthetic") or not eval_from:
+        return None
+    return Path(data), eval_from
+
+
+def photo_targets(fm: FaceModel, folder: Path, n: int, seed: int, eval_from: str = "") -> Targets:
+    """n photos of a folder, aligned exactly as for training (model.align, the model's image
+    size); with eval_from, only the evaluation split (files numbered from eval_from on).
+    Chosen at random (seeded) when the folder holds more."""
+    from model.data import DataError, load_folder
+
+    if not folder.is_dir():
+        raise TargetError(f"{folder}: not a folder of photos")
+    try:
+        split = "evaluation" if eval_from else "train"
+        data = load_folder(folder, fm.image_size, eval_from=eval_from, split=split)
+    except DataError as exc:
+        raise TargetError(str(exc)) from exc
+    images = data.images
+    pick = np.random.default_rng([seed, 11]).permutation(len(images))[: min(n, len(images))]
+    what = f"{folder} (evaluation split from {eval_from})" if eval_from else str(folder)
+    return Targets(images[np.sort(pick)], "photos", f"{len(pick)} aligned photos of {what}")
+
+
+def latent_targets(fm: FaceModel, kind: str, n: int, seed: int) -> Targets:
+    """prior: decoded N(0, I) samples. encoded: held-out synthetic faces encoded then decoded
+    (the benchmark of a synthetic model, whose 'photos' are its own drawings)."""
+    if kind == "prior":
+        z = np.random.default_rng([seed, 7]).normal(size=(n, fm.latent_dim)).astype(np.float32)
+        what = f"{n} decoded prior samples"
+    elif kind == "encoded":
+        from model.synthetic import synthetic_faces
+
+        faces, _ = synthetic_faces(n, seed=900_000 + 1000 * seed, size=fm.image_size)
+        z = fm.encode(faces)
+        what = f"{n} encoded held-out synthetic faces"
+    else:
+        raise TargetError(f"unknown target kind {kind!r}")
+    return Targets(fm.decode(z), kind, what, z)
+
+
+def resolve_targets(
+    spec: str | None, fm: FaceModel, model_path: str | os.PathLike[str], n: int, seed: int
+) -> Targets:
+    """--targets: photos:DIR | encoded | prior | None (a photo-trained model's evaluation
+    split as recorded in its checkpoint, else encoded)."""
+    if spec is None:
+        split = recorded_photo_split(model_path)
+        if split is None:
+            return latent_targets(fm, "encoded", n, seed)
+        folder, eval_from = split
+        if not folder.is_dir():
+            raise TargetError(
+                f"the model was trained on {folder}, which is not here: pass --targets photos:DIR"
+            )
+        return photo_targets(fm, folder, n, seed, eval_from)
+    if spec.startswith("photos:"):
+        folder = Path(spec[len("photos:") :]).expanduser()
+        split = recorded_photo_split(model_path)
+        # The model's own training folder: keep to its evaluation split (never trained on).
+        same = split is not None and folder.resolve() == split[0].resolve()
+        return photo_targets(fm, folder, n, seed, split[1] if same and split else "")
+    if spec in ("encoded", "prior"):
+        return latent_targets(fm, spec, n, seed)
+    raise TargetError(f"--targets must be photos:DIR, encoded or prior, got {spec!r}")
+
+
+def descriptor_function() -> Describe:
+    """dlib descriptors of aligned uint8 faces as a plain callable (the torch thread count
+    is the caller's)."""
+    from model.identity import IdentityMetric
+
+    return IdentityMetric().descriptors
+
+
+Describe = Callable[[np.ndarray], np.ndarray]
+
+# Bump when the way the identity axes or openers are computed changes: old caches are ignored.
+ASSETS_VERSION = 1
+SEARCH_DIM = 16  # identity axes searched (they hold ~90 % of the identity change)
+OPENER_COUNT = 8  # opening faces computed (the first two albums of 4)
+OPENER_POOL = 2000  # prior faces the openers are chosen from
+OPENER_PHOTOS = 1500  # training photos standing for the people users have in mind
+
+
+def _training_photos(path: str | os.PathLike[str], fm: FaceModel, n: int) -> np.ndarray | None:
+    """Up to n training photos (never the evaluation split) the checkpoint was trained on."""
+    from model.data import DataError, load_folder
+
+    split = recorded_photo_split(path)
+    if split is None or not split[0].is_dir():
+        return None
+    try:
+        data = load_folder(split[0], fm.image_size, eval_from=split[1], split="train")
+    except DataError:
+        return None
+    pick = np.random.default_rng(1).permutation(len(data.images))[: min(n, len(data.images))]
+    return data.images[np.sort(pick)]
+
+
+def compute_identity_assets(
+    fm: FaceModel,
+    path: str | os.PathLike[str],
+    describe: Describe,
+    dim: int = SEARCH_DIM,
+    n_openers: int = OPENER_COUNT,
+) -> tuple[LatentBasis, np.ndarray]:
+    """(identity basis, opener latents (n_openers, D)) of a model. The openers come from a
+    pool of faces of the search space (uniform cube points, i.e. N(0, I) along the top `dim`
+    identity axes) and are chosen on the training photos, or, without them, on the pool's
+    own faces (a population of decoded faces)."""
+    from model.identity_axes import identity_basis
+    from model.openers import identity_openers
+
+    basis = identity_basis(fm.decode, describe, fm.latent_dim)
+    k = min(dim, fm.latent_dim)
+    rng = np.random.default_rng(23)
+    pool = rng.normal(size=(OPENER_POOL, k)) @ basis.axes[:, :k].T.astype(np.float64)
+    photos = _training_photos(path, fm, OPENER_PHOTOS)
+    if photos is None:
+        photos = fm.decode(pool[: OPENER_PHOTOS // 2].astype(np.float32))
+    return basis, identity_openers(fm.decode, describe, photos, pool, n_openers)
+
+
+def identity_assets(
+    fm: FaceModel,
+    path: str | os.PathLike[str],
+    describe: Describe | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[LatentBasis, np.ndarray]:
+    """compute_identity_assets through a cache file keyed by the model version."""
+    from model.photo_folder import default_cache_dir
+
+    cache = (cache_dir or default_cache_dir()) / (
+        f"search-{fm.version}-v{ASSETS_VERSION}-d{SEARCH_DIM}-o{OPENER_COUNT}.npz"
+    )
+    if cache.is_file():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                basis = LatentBasis(z["mean"], z["axes"], z["stds"])
+                return basis, np.asarray(z["openers"], dtype=np.float32)
+        except (OSError, KeyError, ValueError):
+            pass  # a damaged cache is rebuilt
+    basis, openers = compute_identity_assets(fm, path, describe or descriptor_function())
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, mean=basis.mean, axes=basis.axes, stds=basis.stds, openers=openers)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # an unwritable cache only costs the next run the same minute
+    return basis, openers
+
+
+@dataclass(frozen=True)
+class SearchAssets:
+    """What the benchmark and the bot need of a model to search its faces."""
+
+    context: SearchContext  # latent size, named bases, openers
+    settings: SearchSettings  # the default search's settings (seed 0)
+    space: LatentSpace  # the default search's space
+    describe: Describe | None  # dlib descriptors (None: no identity figures)
+    description: str
+    default_strategies: tuple[str, ...]
+    encode: Callable[[np.ndarray], np.ndarray]
+    decode: Callable[[np.ndarray], np.ndarray]
+
+    @classmethod
+    def for_model(
+        cls, fm: FaceModel, path: str | os.PathLike[str], identity: bool = True
+    ) -> SearchAssets:
+        """Identity axes and openers (cached) when identity is wanted, else the checkpoint's
+        principal axes as before."""
+        basis = fm.latent_basis
+        bases: dict[str, BasisLike | None] = {"variance": basis}
+        if identity:
+            describe = descriptor_function()
+            id_basis, openers = identity_assets(fm, path, describe)
+            bases["identity"] = id_basis
+            dim = min(SEARCH_DIM, fm.latent_dim)
+            space = LatentSpace.from_basis(fm.latent_dim, id_basis, dim)
+            settings = SearchSettings(dim=dim, **DEFAULT_OVERRIDES)  # type: ignore[arg-type]
+            ours = "ours+" + "+".join(
+                ["axes=identity", f"dim={dim}", f"openers={len(openers)}"]
+                + [f"{k}={json.dumps(v)}" for k, v in DEFAULT_OVERRIDES.items()]
+            )
+            what = f"{dim} identity axes, {len(openers)} opening faces"
+            ctx = SearchContext(fm.latent_dim, bases, openers)
+        else:
+            describe = None
+            dim = subspace_dim(basis, fm.latent_dim)
+            space = LatentSpace.from_basis(fm.latent_dim, basis, dim)
+            settings = SearchSettings(dim=dim)
+            ours = "ours"
+            what = f"{dim} principal axes"
+            ctx = SearchContext(fm.latent_dim, bases, None)
+        defaults = ("random", "thesis", "cma", ours)
+        return cls(ctx, settings, space, describe, what, defaults, fm.encode, fm.decode)
+
+    def ceiling(self, images: np.ndarray) -> dict[str, float]:
+        """What the decoder can show of these faces: encode -> decode (full), and encode ->
+        the closest point of the default search space (projection onto its axes, pulled
+        into the typical set the search keeps to) -> decode; mean dlib distance to the
+        photos and the share below 0.6."""
+        from optimization.batch import project_typical
+        from optimization.raters import SAME_PERSON_DISTANCE
+
+        if self.describe is None:
+            return {}
+        target = self.describe(images)
+        z = self.encode(images)
+        u = project_typical(self.space.from_latent(z), self.settings.radius)
+        out: dict[str, float] = {}
+        for name, codes in (("full", z), ("search_space", self.space.to_latent(u))):
+            d = np.linalg.norm(self.describe(self.decode(codes)) - target, axis=1)
+            out[f"{name}_distance"] = round(float(d.mean()), 4)
+            out[f"{name}_same_person"] = round(float((d < SAME_PERSON_DISTANCE).mean()), 4)
+        return out

@@ -1,0 +1,249 @@
+"""A preference GP: a latent utility f ~ GP(0, k) learned from pairwise choices only.
+
+People compare the faces of one album far more reliably than they place each face on an
+absolute 1-10 scale, and every person uses that scale differently. So each album's answers
+become pairs "face i looks more like the person than face j" (a rating 8 beats a 5 by the
+same rater in the same album; a "this one is closest" pick beats every other face of its
+album), and the likelihood of a pair is probit, P(i > j) = Phi((f_i - f_j) / (sqrt2 sigma)),
+sigma = 1 (the utility's scale is the kernel variance). The posterior is Laplace's
+approximation (Chu & Ghahramani 2005, "Preference learning with Gaussian processes"):
+Newton's method finds the mode f^, W is the negative Hessian of the log likelihood there.
+
+The prediction has the same form as a GP regression's, mean = k(x)^T a and variance =
+k(x, x) - k(x)^T B k(x), with a = K^-1 f^ and B = W (I + K W)^-1, so the acquisition code
+(EI, Kriging believer, L-BFGS-B) is shared with the numeric GP (LinearPosterior).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.special import log_ndtr
+
+from optimization.gp import Hyper, matern52
+
+SQRT2 = float(np.sqrt(2.0))
+SQRT5 = float(np.sqrt(5.0))
+
+
+def preferences_from_votes(
+    rounds: Iterable[int],
+    votes: Iterable[tuple[int, Hashable, float]] = (),
+    picks: Iterable[tuple[int, Hashable]] = (),
+) -> np.ndarray:
+    """Pairs (m, 2) [winner, loser] of face indices from the stored answers of a search.
+
+    rounds (n,): the album (round) of each face. votes: (face, rater, value) ratings; within
+    one album, every two faces one rater rated differently make a pair (ties say nothing
+    about the order and are dropped). picks: (face, rater) "closest" choices; the picked
+    face beats every other face of its album. Values never mix across raters or albums, so
+    each person's own scale cancels out.
+    """
+    rnd = np.asarray(list(rounds), dtype=np.int64).reshape(-1)
+    n = len(rnd)
+    by_album: dict[tuple[int, Hashable], dict[int, float]] = defaultdict(dict)
+    for face, rater, value in votes:
+        f = int(face)
+        if not 0 <= f < n:
+            raise ValueError(f"vote for face {f} outside 0..{n - 1}")
+        v = float(value)
+        if not np.isfinite(v):
+            raise ValueError(f"vote value must be finite, got {value!r}")
+        by_album[(int(rnd[f]), rater)][f] = v  # a later vote on the same face replaces
+    out: list[tuple[int, int]] = []
+    for faces in by_album.values():
+        items = sorted(faces.items())
+        for a, (fa, va) in enumerate(items):
+            for fb, vb in items[a + 1 :]:
+                if va > vb:
+                    out.append((fa, fb))
+                elif vb > va:
+                    out.append((fb, fa))
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, r in enumerate(rnd):
+        members[int(r)].append(i)
+    for face, _rater in picks:
+        f = int(face)
+        if not 0 <= f < n:
+            raise ValueError(f"pick of face {f} outside 0..{n - 1}")
+        out.extend((f, other) for other in members[int(rnd[f])] if other != f)
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def pairs_from_album(ratings: np.ndarray) -> np.ndarray:
+    """Pairs (m, 2) within one album rated by one person (indices into the album)."""
+    r = np.asarray(ratings, dtype=np.float64).reshape(-1)
+    i, j = np.triu_indices(len(r), 1)
+    win = np.where(r[i] > r[j], i, j)
+    lose = np.where(r[i] > r[j], j, i)
+    keep = r[i] != r[j]
+    return np.stack([win[keep], lose[keep]], axis=1).astype(np.int64)
+
+
+def pairs_from_pick(k: int, picked: int) -> np.ndarray:
+    """Pairs (k-1, 2): the picked face of an album of k beats each other one."""
+    others = np.array([j for j in range(k) if j != picked], dtype=np.int64)
+    return np.stack([np.full(len(others), picked, dtype=np.int64), others], axis=1)
+
+
+@dataclass(frozen=True)
+class LinearPosterior:
+    """A Gaussian-process posterior in the form mean = ks a, var = s2 - ks B ks^T.
+
+    Exact GP regression has B = (K + N)^-1; a Laplace preference posterior has
+    B = W (I + K W)^-1. Fantasies (with_point) are exact Gaussian conditioning of either.
+    """
+
+    x: np.ndarray  # (n, d)
+    alpha: np.ndarray  # (n,)
+    b: np.ndarray  # (n, n) symmetric
+    hyper: Hyper
+
+    def _k(self, xs: np.ndarray) -> np.ndarray:
+        return matern52(xs, self.x, self.hyper.variance, self.hyper.lengthscale)
+
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean (m,) and variance (m,) at xs (m, d)."""
+        ks = self._k(xs)  # (m, n)
+        var = self.hyper.variance - np.einsum("mn,mn->m", ks @ self.b, ks)
+        return ks @ self.alpha, np.maximum(var, 1e-12)
+
+    def predict_grad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean (m,), variance (m,), dmean/dx (m, d), dvar/dx (m, d)."""
+        h = self.hyper
+        ls2 = h.lengthscale**2
+        diff = xs[:, None, :] - self.x[None, :, :]  # (m, n, d)
+        r = np.sqrt(np.maximum(((diff * diff) / ls2).sum(-1), 0.0))  # (m, n)
+        e = np.exp(-SQRT5 * r)
+        ks = h.variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * e  # (m, n)
+        g = -(5.0 / 3.0) * h.variance * (1.0 + SQRT5 * r) * e  # (m, n): dk/dx / (x - x')*l^2
+        dks = g[:, :, None] * diff / ls2  # (m, n, d)
+        bks = ks @ self.b  # (m, n)
+        mean = ks @ self.alpha
+        var = h.variance - (ks * bks).sum(1)
+        dmean = np.einsum("mnd,n->md", dks, self.alpha)
+        dvar = -2.0 * np.einsum("mnd,mn->md", dks, bks)
+        small = var < 1e-12
+        return (
+            mean,
+            np.where(small, 1e-12, var),
+            dmean,
+            np.where(small[:, None], 0.0, dvar),
+        )
+
+    def with_point(self, x: np.ndarray, y: float, noise: float) -> LinearPosterior:
+        """The posterior after one more Gaussian observation y = f(x) + N(0, noise)."""
+        k1 = self._k(x[None, :])[0]  # (n,)
+        u = np.append(-self.b @ k1, 1.0)  # (n+1,): C(., x) = [k(.); k(., x)] . u
+        m1 = float(k1 @ self.alpha)
+        v1 = max(float(self.hyper.variance - k1 @ self.b @ k1), 1e-12)
+        denom = v1 + noise
+        n = len(self.alpha)
+        b = np.zeros((n + 1, n + 1))
+        b[:n, :n] = self.b
+        b += np.outer(u, u) / denom
+        alpha = np.append(self.alpha, 0.0) + u * (y - m1) / denom
+        return LinearPosterior(np.vstack([self.x, x[None, :]]), alpha, b, self.hyper)
+
+
+@dataclass(frozen=True)
+class LaplaceFit:
+    """Mode, curvature and evidence of one preference fit."""
+
+    posterior: LinearPosterior
+    f: np.ndarray  # (n,) utility mode at the observed points
+    log_evidence: float
+
+
+def _pair_terms(f: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: log Phi(z), dlogPhi/dz and -d2logPhi/dz2, z = (f_w - f_l) / sqrt2."""
+    z = (f[pairs[:, 0]] - f[pairs[:, 1]]) / SQRT2
+    logp = log_ndtr(z)
+    # phi(z) / Phi(z) through logs: stable far into the tail where Phi underflows.
+    ratio = np.exp(-0.5 * z * z - 0.5 * np.log(2 * np.pi) - logp)
+    return logp, ratio, ratio * (z + ratio)
+
+
+def fit_preference(
+    x: np.ndarray, pairs: np.ndarray, hyper: Hyper, max_iters: int = 30, tol: float = 1e-6
+) -> LaplaceFit:
+    """Laplace approximation of the preference posterior over points x (n, d).
+
+    pairs (m, 2) index x: [winner, loser]. Newton on a = K^-1 f with step halving; the
+    curvature W = C^T diag(w) C (C the +1/-1 pair incidence, scaled by 1/2 for the sqrt2)
+    is low-rank, so every solve is an (m, m) Cholesky of I + S C K C^T S, S = diag(sqrt w).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    n, m = len(x), len(pairs)
+    if m == 0:
+        raise ValueError("a preference fit needs at least one pair")
+    k = matern52(x, x, hyper.variance, hyper.lengthscale) + 1e-8 * hyper.variance * np.eye(n)
+    c = np.zeros((m, n))
+    c[np.arange(m), pairs[:, 0]] = 1.0 / SQRT2
+    c[np.arange(m), pairs[:, 1]] = -1.0 / SQRT2
+    ck = c @ k  # (m, n)
+    ckc = ck @ c.T  # (m, m)
+
+    def objective(f: np.ndarray, a: np.ndarray) -> float:
+        return float(_pair_terms(f, pairs)[0].sum() - 0.5 * a @ f)
+
+    a = np.zeros(n)
+    f = np.zeros(n)
+    psi = objective(f, a)
+    for _ in range(max_iters):
+        _logp, d1, w = _pair_terms(f, pairs)
+        grad = c.T @ d1  # (n,) dlogL/df
+        s = np.sqrt(w)
+        chol = cho_factor(np.eye(m) + s[:, None] * ckc * s[None, :], lower=True)
+        # Newton: a_new = b - B K b with b = W f + grad and B = C^T S (I + S C K C^T S)^-1 S C.
+        bvec = c.T @ (w * (c @ f)) + grad
+        a_new = bvec - c.T @ (s * cho_solve(chol, s * (ck @ bvec)))
+        step = a_new - a
+        for _half in range(10):
+            a_try = a + step
+            f_try = k @ a_try
+            psi_try = objective(f_try, a_try)
+            if psi_try >= psi - 1e-12:
+                break
+            step *= 0.5
+        converged = abs(psi_try - psi) < tol * (1.0 + abs(psi))
+        a, f, psi = a_try, f_try, psi_try
+        if converged:
+            break
+    _logp, _d1, w = _pair_terms(f, pairs)
+    s = np.sqrt(w)
+    inner = np.eye(m) + s[:, None] * ckc * s[None, :]
+    chol = cho_factor(inner, lower=True)
+    sc = s[:, None] * c  # (m, n)
+    b = sc.T @ cho_solve(chol, sc)  # (n, n) = W (I + K W)^-1
+    logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
+    post = LinearPosterior(x, a, 0.5 * (b + b.T), hyper)
+    return LaplaceFit(post, f, psi - 0.5 * logdet)
+
+
+def fit_preference_grid(
+    x: np.ndarray,
+    pairs: np.ndarray,
+    base_lengthscale: np.ndarray,
+    variances: tuple[float, ...] = (1.0, 4.0, 16.0),
+    scales: tuple[float, ...] = (0.5, 1.0, 2.0),
+) -> LaplaceFit:
+    """The best fit by Laplace evidence over a small grid of kernel variance x lengthscale
+    multiplier (a gradient fit of ARD lengthscales from a few dozen comparisons overfits;
+    a grid of 9 costs ~10 ms at 60 faces)."""
+    best: LaplaceFit | None = None
+    for v in variances:
+        for s in scales:
+            # noise: the fantasy noise of Kriging-believer steps, a tenth of the utility's
+            # variance (the probit likelihood itself has unit noise).
+            hyper = Hyper(v, np.asarray(base_lengthscale, dtype=np.float64) * s, 0.1 * v)
+            fit = fit_preference(x, pairs, hyper)
+            if best is None or fit.log_evidence > best.log_evidence:
+                best = fit
+    assert best is not None
+    return best
