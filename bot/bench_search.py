@@ -83,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--latency-sizes must be >= 6 and --latency-reps >= 1")
     if args.n_targets < 1 or args.budget < 1 or args.answers < 0:
         return _fail("--n-targets and --budget must be positive, --answers >= 0")
+    try:  # user-given specs are checked before the (slow) model loads
+        for s in (args.strategies or "").split(","):
+            if s.strip():
+                parse_spec(s)
+    except ValueError as exc:
+        return _fail(str(exc))
     import torch
 
     torch.set_num_threads(max(1, args.threads))
@@ -109,13 +115,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"unknown rater(s) {', '.join(bad)}; known: {', '.join(RATER_KINDS)}")
     assets = SearchAssets.for_model(fm, path, identity=photos or raters != ("pixel",))
     specs = tuple(
-        s.strip() for s in (args.strategies or ",".join(assets.default_strategies)).split(",")
+        s.strip()
+        for s in (args.strategies or ",".join(assets.default_strategies)).split(",")
+        if s.strip()
     )
-    try:
-        for s in specs:
-            parse_spec(s)
-    except ValueError as exc:
-        return _fail(str(exc))
     ours = args.ours or next(
         (s for s in specs if parse_spec(s)[0] in ("ours", "pref", "pick")), specs[-1]
     )

@@ -73,33 +73,63 @@ class Engine:
         self.executor = executor
         self.config = config
         self.scale: RatingScale = config.rating_scale
-        self._spaces: dict[int, LatentSpace] = {}
+        self._spaces: dict[tuple[int, str], LatentSpace] = {}
+        self._identity: Any = None  # (identity basis, opener latents) once looked up
+        self._identity_checked = False
 
     async def run_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a CPU-bound call in the executor so the event loop keeps serving other chats."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def space(self, dim: int) -> LatentSpace:
-        """The cube <-> latent map of this model for a search dimension (cached)."""
+    def identity_assets(self) -> Any:
+        """(identity basis, opener latents) of the model if precomputed (a NAME.pt.search.npz
+        beside the checkpoint or the cache; model.search_assets), else None. Never computed
+        here: it takes a minute."""
+        if not self._identity_checked:
+            from model.search_assets import stored_identity_assets
+
+            self._identity = stored_identity_assets(self.model, self.config.model_path)
+            self._identity_checked = True
+        return self._identity
+
+    def space(self, dim: int, axes: str = "variance") -> LatentSpace:
+        """The cube <-> latent map of this model for a search dimension and axes (cached)."""
         from optimization import LatentSpace
 
-        if dim not in self._spaces:
+        if (dim, axes) not in self._spaces:
             # model.LatentBasis is frozen; optimization's BasisLike protocol only reads it.
             basis: Any = self.model.latent_basis
-            self._spaces[dim] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
-        return self._spaces[dim]
+            if axes == "identity":
+                ident = self.identity_assets()
+                if ident is None:
+                    raise RuntimeError("this search walks identity axes the model lacks")
+                basis = ident[0]
+            self._spaces[(dim, axes)] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
+        return self._spaces[(dim, axes)]
+
+    def openers(self, settings: SearchSettings) -> np.ndarray | None:
+        """The opening faces as cube points of the session's space (identity axes only)."""
+        ident = self.identity_assets() if settings.axes == "identity" else None
+        if ident is None:
+            return None
+        return self.space(settings.dim, settings.axes).from_latent(ident[1])
 
     def new_settings(self) -> SearchSettings:
-        """Search settings for a new session: configured sizes, a fresh seed."""
+        """Search settings for a new session: configured sizes, a fresh seed; identity axes
+        and the real-face defaults when the model has identity assets."""
         from optimization import SearchSettings, subspace_dim
+        from optimization.settings import identity_search
 
+        seed = secrets.randbelow(2**31)
+        album = int(self.config.album_size)
+        if self.identity_assets() is not None:
+            dim = min(int(self.config.search_dim), int(self.model.latent_dim))
+            return identity_search(dim=dim, album_size=album, seed=seed)
         # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
         # ratings, so search the principal axes that carry 99% of the encoded variance.
         basis: Any = self.model.latent_basis
         dim = subspace_dim(basis, int(self.model.latent_dim), int(self.config.search_dim))
-        return SearchSettings(
-            dim=dim, album_size=int(self.config.album_size), seed=secrets.randbelow(2**31)
-        )
+        return SearchSettings(dim=dim, album_size=album, seed=seed)
 
     # --- sessions and albums -------------------------------------------------------------
 
@@ -121,25 +151,29 @@ class Engine:
 
     async def plan_album(self, session: storage.SearchSession) -> AlbumPlan:
         """Propose the next album of a session from its whole history (GP + EI, or Sobol)."""
-        from optimization import SearchSettings, aggregate_votes
+        from optimization import SearchSettings, aggregate_votes, preferences_from_votes
 
         settings = SearchSettings.from_dict(session.settings)
         history = await storage.session_history(self.conn, session.id)
         n = len(history)
         scores, counts = aggregate_votes(n, history.votes)
+        # The same votes as within-album comparisons, for the preference surrogate.
+        pairs = preferences_from_votes(history.rounds, history.votes)
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
         points, latents, sources, images, search_state = await self.run_cpu(
             compute_album,
             self.model,
-            self.space(settings.dim),
+            self.space(settings.dim, settings.axes),
             settings,
             history.points,
             scores,
             counts,
             state.get("search", {}),
             upload_latent,
+            pairs,
+            self.openers(settings),
         )
         faces = [
             storage.NewFace(point=points[i], latent=latents[i], source=sources[i], position=i + 1)
@@ -273,13 +307,15 @@ def compute_album(
     counts: np.ndarray,
     search_state: dict[str, Any],
     upload_latent: np.ndarray | None,
+    pairs: np.ndarray | None = None,
+    openers: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[bytes], dict[str, Any]]:
     """CPU part of a round: propose k points, map to latents, decode, encode JPEGs."""
     from bot import render
     from optimization import new_search, observe, propose
 
-    search = observe(new_search(settings, search_state), points, scores, counts)
-    proposal = propose(search, settings.album_size)
+    search = observe(new_search(settings, search_state), points, scores, counts, pairs)
+    proposal = propose(search, settings.album_size, openers)
     new_points = np.array(proposal.points, dtype=np.float32)  # (k, dim)
     latents = np.array(space.to_latent(new_points), dtype=np.float32)  # (k, latent_dim)
     sources = list(proposal.sources)

@@ -13,6 +13,7 @@ optimization never imports torch, so what needs the face model lives here:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -25,11 +26,8 @@ from model.checkpoint import load_checkpoint
 from model.config import LatentBasis
 from model.face_model import FaceModel
 from optimization.benchmark import SearchContext
-from optimization.settings import SearchSettings
+from optimization.settings import IDENTITY_OVERRIDES, SearchSettings, identity_search
 from optimization.space import BasisLike, LatentSpace, subspace_dim
-
-# The default search's settings beyond dimension and space (docs/search.md says why).
-DEFAULT_OVERRIDES: dict[str, object] = {}
 
 
 class TargetError(ValueError):
@@ -175,33 +173,72 @@ def compute_identity_assets(
     return basis, identity_openers(fm.decode, describe, photos, pool, n_openers)
 
 
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """Where a checkpoint's precomputed identity axes and openers may ship: NAME.pt.search.npz
+    beside it (the bot reads it; it never computes them while serving)."""
+    return Path(str(path) + ".search.npz")
+
+
+def _cache_file(fm: FaceModel, cache_dir: Path | None) -> Path:
+    from model.photo_folder import default_cache_dir
+
+    name = f"search-{fm.version}-v{ASSETS_VERSION}-d{SEARCH_DIM}-o{OPENER_COUNT}.npz"
+    return (cache_dir or default_cache_dir()) / name
+
+
+def _read_assets(file: Path, fm: FaceModel) -> tuple[LatentBasis, np.ndarray] | None:
+    if not file.is_file():
+        return None
+    try:
+        with np.load(file, allow_pickle=False) as z:
+            if "version" in z and str(z["version"]) != fm.version:
+                return None  # a sidecar left beside a retrained checkpoint
+            basis = LatentBasis(z["mean"], z["axes"], z["stds"])
+            openers = np.asarray(z["openers"], dtype=np.float32)
+    except (OSError, KeyError, ValueError):
+        return None  # damaged: rebuilt (cache) or ignored (sidecar)
+    d = fm.latent_dim
+    if basis.axes.shape != (d, d) or openers.ndim != 2 or openers.shape[1] != d:
+        return None
+    return basis, openers
+
+
+def write_assets(file: Path, fm: FaceModel, basis: LatentBasis, openers: np.ndarray) -> None:
+    """Atomically write identity axes and openers (with the model version they belong to)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(file.name + ".tmp.npz")
+    np.savez(
+        tmp,
+        mean=basis.mean,
+        axes=basis.axes,
+        stds=basis.stds,
+        openers=openers,
+        version=np.array(fm.version),
+    )
+    os.replace(tmp, file)
+
+
+def stored_identity_assets(
+    fm: FaceModel, path: str | os.PathLike[str], cache_dir: Path | None = None
+) -> tuple[LatentBasis, np.ndarray] | None:
+    """The model's identity axes and openers if already computed (sidecar, then cache)."""
+    return _read_assets(sidecar_path(path), fm) or _read_assets(_cache_file(fm, cache_dir), fm)
+
+
 def identity_assets(
     fm: FaceModel,
     path: str | os.PathLike[str],
     describe: Describe | None = None,
     cache_dir: Path | None = None,
 ) -> tuple[LatentBasis, np.ndarray]:
-    """compute_identity_assets through a cache file keyed by the model version."""
-    from model.photo_folder import default_cache_dir
-
-    cache = (cache_dir or default_cache_dir()) / (
-        f"search-{fm.version}-v{ASSETS_VERSION}-d{SEARCH_DIM}-o{OPENER_COUNT}.npz"
-    )
-    if cache.is_file():
-        try:
-            with np.load(cache, allow_pickle=False) as z:
-                basis = LatentBasis(z["mean"], z["axes"], z["stds"])
-                return basis, np.asarray(z["openers"], dtype=np.float32)
-        except (OSError, KeyError, ValueError):
-            pass  # a damaged cache is rebuilt
+    """stored_identity_assets, else compute_identity_assets and cache them (~1 min)."""
+    found = stored_identity_assets(fm, path, cache_dir)
+    if found is not None:
+        return found
     basis, openers = compute_identity_assets(fm, path, describe or descriptor_function())
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, mean=basis.mean, axes=basis.axes, stds=basis.stds, openers=openers)
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # an unwritable cache only costs the next run the same minute
+    # An unwritable cache only costs the next run the same minute.
+    with contextlib.suppress(OSError):
+        write_assets(_cache_file(fm, cache_dir), fm, basis, openers)
     return basis, openers
 
 
@@ -232,10 +269,10 @@ class SearchAssets:
             bases["identity"] = id_basis
             dim = min(SEARCH_DIM, fm.latent_dim)
             space = LatentSpace.from_basis(fm.latent_dim, id_basis, dim)
-            settings = SearchSettings(dim=dim, **DEFAULT_OVERRIDES)  # type: ignore[arg-type]
+            settings = identity_search(dim)
             ours = "ours+" + "+".join(
                 ["axes=identity", f"dim={dim}", f"openers={len(openers)}"]
-                + [f"{k}={json.dumps(v)}" for k, v in DEFAULT_OVERRIDES.items()]
+                + [f"{k}={json.dumps(v)}" for k, v in IDENTITY_OVERRIDES.items() if k != "axes"]
             )
             what = f"{dim} identity axes, {len(openers)} opening faces"
             ctx = SearchContext(fm.latent_dim, bases, openers)

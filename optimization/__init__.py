@@ -3,6 +3,7 @@
 Pure numpy/scipy; GPy is imported only inside optimization.surrogate on the first fit.
 """
 
+from optimization.preference import preferences_from_votes
 from optimization.search import Proposal, Search, best_index, new_search, observe, propose
 from optimization.settings import SearchSettings
 from optimization.space import LatentSpace, subspace_dim
@@ -17,6 +18,7 @@ __all__ = [
     "best_index",
     "new_search",
     "observe",
+    "preferences_from_votes",
     "propose",
     "subspace_dim",
 ]

@@ -126,6 +126,8 @@ def make_strategy(spec: str, ctx: SearchContext, cfg: BenchConfig, seed: int) ->
     if base == "cma-sub":
         return CMAStrategy(latent_dim, cfg.album, seed, space=space)
     settings = SearchSettings(dim=dim, album_size=cfg.album, seed=seed)
+    if over.get("axes") in ("variance", "identity"):
+        settings = replace(settings, axes=str(over["axes"]))
     if base in ("pref", "pick"):
         settings = replace(settings, surrogate="preference")
     settings = replace(settings, **settings_over)  # type: ignore[arg-type]

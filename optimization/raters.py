@@ -120,7 +120,8 @@ class TargetJudge:
         if target_descriptor is not None:
             self.target_descriptor = np.asarray(target_descriptor, dtype=np.float64).reshape(-1)
         elif describe is not None:
-            self.target_descriptor = np.asarray(describe(self.target[None]), np.float64)[0]
+            own = np.array(self.target[None])  # a writable copy for torch
+            self.target_descriptor = np.asarray(describe(own), np.float64)[0]
 
     def looks(self, images: np.ndarray, descriptors: np.ndarray | None = None) -> Looks:
         """Looks of (n, H, W, 3) faces; their descriptors are computed unless given."""

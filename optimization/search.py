@@ -215,13 +215,18 @@ def _best_index(search: Search) -> int | None:
     return int(model.index[int(np.argmax(mean))])
 
 
-def propose(search: Search, k: int | None = None) -> Proposal:
-    """The next album of k faces (default settings.album_size); never raises on bad data."""
+def propose(search: Search, k: int | None = None, openers: ArrayLike | None = None) -> Proposal:
+    """The next album of k faces (default settings.album_size); never raises on bad data.
+
+    openers (m, dim): cube points shown first, in order, before the search's own choices
+    (faces spread over who people look like, model.openers); an album that runs past them
+    is completed by the search.
+    """
     with _one_blas_thread():
-        return _propose(search, k)
+        return _propose(search, k, openers)
 
 
-def _propose(search: Search, k: int | None) -> Proposal:
+def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) -> Proposal:
     s = search.settings
     k = s.album_size if k is None else int(k)
     if not 1 <= k <= 10:
@@ -229,12 +234,19 @@ def _propose(search: Search, k: int | None) -> Proposal:
     n_shown = len(search.points)
     rng = np.random.default_rng([s.seed, n_shown, k])
     state = dict(search.state)
+    opening = np.zeros((0, s.dim))
+    if openers is not None and np.size(openers):
+        opening = np.clip(np.asarray(openers, dtype=np.float64).reshape(-1, s.dim), 0.0, 1.0)
+        opening = opening[n_shown : n_shown + k]
+    if len(opening) == k:
+        return Proposal(opening.copy(), ["opener"] * k, state)
     model = _fit_model(search, True)
     if model is None:
-        source = "initial" if len(_usable(search)) == 0 else "random"
-        pts = project_typical(sobol_points(s.dim, n_shown, k, s.seed), s.radius)
+        source = "initial" if len(_usable(search)) == 0 and not len(search.pairs) else "random"
+        pts = project_typical(sobol_points(s.dim, n_shown, k - len(opening), s.seed), s.radius)
         state["fit"] = "none"
-        return Proposal(pts, [source] * k, state)
+        srcs = ["opener"] * len(opening) + [source] * len(pts)
+        return Proposal(np.vstack([opening, pts]), srcs, state)
     post = model.posterior
     if model.status != "preference":  # the numeric GP's warm start only
         state["gp"] = post.hyper.to_dict()
@@ -250,9 +262,9 @@ def _propose(search: Search, k: int | None) -> Proposal:
             # near-twins are judged relative to the region: a small region needs close faces
             min_distance = min(s.min_distance, 0.25 * length)
         cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius, box)
-        chosen: list[np.ndarray] = []
-        sources: list[str] = []
-        if s.best_slot and k >= 2:
+        chosen: list[np.ndarray] = list(opening)
+        sources: list[str] = ["opener"] * len(opening)
+        if s.best_slot and k - len(chosen) >= 2:
             chosen.append(maximise_mean(post, cands, s.radius))
             sources.append("best")
         fantasy_noise = max(post.hyper.noise, s.noise_floor)
@@ -277,8 +289,9 @@ def _propose(search: Search, k: int | None) -> Proposal:
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         log.warning("acquisition failed (%s); proposing space-filling points", exc)
         state["fit"] = "failed"
-        pts = _space_filling(search.points, s.dim, k, s.seed, n_shown, s.radius)
-        return Proposal(pts, ["random"] * k, state)
+        pts = _space_filling(search.points, s.dim, k - len(opening), s.seed, n_shown, s.radius)
+        srcs = ["opener"] * len(opening) + ["random"] * len(pts)
+        return Proposal(np.vstack([opening, pts]), srcs, state)
 
 
 def _trust_region(

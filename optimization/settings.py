@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 SURROGATES = ("numeric", "preference")
+AXES = ("variance", "identity")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class SearchSettings:
     acq_max_iters: int = 30  # L-BFGS-B iterations per acquisition maximisation
     min_observations: int = 2  # fewer rated faces than this: keep showing Sobol points
     typical_quantile: float = 0.8  # proposals stay in this chi-square ball of the prior (1: off)
+    # Which axes the cube's coordinates walk (the caller's LatentSpace; stored so a session
+    # keeps its space): "variance" = the checkpoint's principal axes, "identity" = the
+    # model's identity axes (model.identity_axes).
+    axes: str = "variance"
     # "numeric": GP regression on per-rater standardised ratings; "preference": a probit
     # preference GP on within-album comparisons and "closest" picks (optimization.preference).
     surrogate: str = "numeric"
@@ -51,6 +56,8 @@ class SearchSettings:
             raise ValueError(f"min_distance must be in [0, 1), got {self.min_distance}")
         if not 0.0 < self.typical_quantile <= 1.0:
             raise ValueError(f"typical_quantile must be in (0, 1], got {self.typical_quantile}")
+        if self.axes not in AXES:
+            raise ValueError(f"axes must be one of {AXES}, got {self.axes!r}")
         if self.surrogate not in SURROGATES:
             raise ValueError(f"surrogate must be one of {SURROGATES}, got {self.surrogate!r}")
         if self.pref_lengthscale <= 0:
@@ -78,3 +85,13 @@ class SearchSettings:
         """Inverse of to_dict; unknown keys (from newer versions) are ignored."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# What a search over a real-face model's identity axes changes from the defaults
+# (docs/search.md, "Real photos", has the measurements behind each value).
+IDENTITY_OVERRIDES: dict[str, Any] = {"axes": "identity"}
+
+
+def identity_search(dim: int, album_size: int = 4, seed: int = 0) -> SearchSettings:
+    """Settings of a new search over a real-face model's identity axes."""
+    return SearchSettings(dim=dim, album_size=album_size, seed=seed, **IDENTITY_OVERRIDES)

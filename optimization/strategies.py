@@ -80,11 +80,7 @@ class OursStrategy:
         )
 
     def ask(self) -> np.ndarray:
-        n, k = len(self.search.points), self.search.settings.album_size
-        if n + k <= len(self._openers):
-            self._points = self._openers[n : n + k]
-            return self.space.to_latent(self._points)
-        p = propose(self.search)
+        p = propose(self.search, openers=self._openers)
         self.search = replace(self.search, state=p.state)
         self._points = p.points
         return self.space.to_latent(p.points)

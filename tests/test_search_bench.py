@@ -9,14 +9,8 @@ import pytest
 from scipy.special import ndtri
 
 from optimization.batch import project_typical, typical_radius
-from optimization.benchmark import (
-    BenchConfig,
-    format_table,
-    plot_curves,
-    ratings_to_reach,
-    run_quality,
-    summarise,
-)
+from optimization.bench_report import format_table, plot_curves, ratings_to_reach, summarise
+from optimization.benchmark import BenchConfig, run_quality
 from optimization.raters import RaterConfig, SimulatedRater, image_similarity
 
 
@@ -96,7 +90,7 @@ def test_benchmark_runs_every_strategy_on_a_toy_decoder(tmp_path: Path) -> None:
         budget=12,
         checkpoints=(4, 12),
         dim=4,
-        strategies=("random", "thesis", "cma", "ours", "ours-full", "ours-best"),
+        strategies=("random", "thesis", "cma", "ours", "ours-full", "ours+best_slot=true"),
         n_random_calibration=16,
     )
     curves = run_quality(decode, 6, None, targets, cfg)
@@ -116,7 +110,7 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     from model import default_model_path
 
     assert main(["bench", "search", "--strategies", "random,nope"]) == 2
-    assert "unknown strategies: nope" in capsys.readouterr().err
+    assert "unknown strategy 'nope'" in capsys.readouterr().err
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
     assert main(["bench", "search", "--model", str(junk)]) == 1
@@ -124,12 +118,14 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     if not default_model_path().is_file():
         pytest.skip("no bundled face model")
     out = tmp_path / "s.json"
-    args = ["bench", "search", "--targets", "2", "--budget", "8", "--strategies", "random,ours"]
+    args = ["bench", "search", "--n-targets", "2", "--budget", "8", "--strategies", "random,ours"]
     assert main([*args, "--latency-reps", "1", "--latency-sizes", "12", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "| ours |" in text and "round p50" in text
     import json
 
     report = json.loads(out.read_text())
-    assert [r["strategy"] for r in report["quality"]] == ["random", "ours"]
-    assert set(report["latency"]) == {"12"}
+    rows = report["raters"]["pixel"]["similarity"]
+    assert [r["strategy"] for r in rows] == ["random", "ours"]
+    assert set(report["latency"]) == {"numeric", "preference"}
+    assert set(report["latency"]["numeric"]) == {"12"}

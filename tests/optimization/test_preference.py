@@ -25,7 +25,14 @@ def _objective(u: np.ndarray) -> np.ndarray:
 
 def test_pairs_from_votes_stay_within_one_album_and_one_rater() -> None:
     rounds = [0, 0, 0, 1, 1]
-    votes = [(0, "ann", 8), (1, "ann", 3), (2, "ann", 8), (0, "bob", 1), (1, "bob", 2), (3, "ann", 9)]
+    votes = [
+        (0, "ann", 8),
+        (1, "ann", 3),
+        (2, "ann", 8),
+        (0, "bob", 1),
+        (1, "bob", 2),
+        (3, "ann", 9),
+    ]
     pairs = {tuple(p) for p in preferences_from_votes(rounds, votes).tolist()}
     # ann: 0 > 1, 2 > 1 (0 and 2 tie: no pair); bob: 1 > 0; face 3 has no rival in its album
     assert pairs == {(0, 1), (2, 1), (1, 0)}
