@@ -158,7 +158,9 @@ class Engine:
         n = len(history)
         scores, counts = aggregate_votes(n, history.votes)
         # The same votes as within-album comparisons, for the preference surrogate.
-        pairs = preferences_from_votes(history.rounds, history.votes)
+        pairs = preferences_from_votes(
+            history.rounds, history.votes, weighted=settings.pref_weighted
+        )
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)

@@ -30,10 +30,20 @@ SQRT2 = float(np.sqrt(2.0))
 SQRT5 = float(np.sqrt(5.0))
 
 
+MAX_REPEAT = 3  # a pair's weight: its rating gap in points, at most this
+
+
+def _repeats(gap: float, weighted: bool) -> int:
+    """How many times a pair with this rating gap counts: a gap of 1 point is often noise,
+    a gap of 5 rarely is; the weight is the gap in points (rounded, 1..MAX_REPEAT)."""
+    return int(np.clip(np.rint(gap), 1, MAX_REPEAT)) if weighted else 1
+
+
 def preferences_from_votes(
     rounds: Iterable[int],
     votes: Iterable[tuple[int, Hashable, float]] = (),
     picks: Iterable[tuple[int, Hashable]] = (),
+    weighted: bool = False,
 ) -> np.ndarray:
     """Pairs (m, 2) [winner, loser] of face indices from the stored answers of a search.
 
@@ -41,7 +51,8 @@ def preferences_from_votes(
     one album, every two faces one rater rated differently make a pair (ties say nothing
     about the order and are dropped). picks: (face, rater) "closest" choices; the picked
     face beats every other face of its album. Values never mix across raters or albums, so
-    each person's own scale cancels out.
+    each person's own scale cancels out. weighted: a pair is repeated by its rating gap in
+    the rater's own points (1..MAX_REPEAT), so a clear preference counts more than a near-tie.
     """
     rnd = np.asarray(list(rounds), dtype=np.int64).reshape(-1)
     n = len(rnd)
@@ -59,10 +70,9 @@ def preferences_from_votes(
         items = sorted(faces.items())
         for a, (fa, va) in enumerate(items):
             for fb, vb in items[a + 1 :]:
-                if va > vb:
-                    out.append((fa, fb))
-                elif vb > va:
-                    out.append((fb, fa))
+                if va != vb:
+                    pair = (fa, fb) if va > vb else (fb, fa)
+                    out.extend([pair] * _repeats(abs(va - vb), weighted))
     members: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(rnd):
         members[int(r)].append(i)
@@ -74,14 +84,17 @@ def preferences_from_votes(
     return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
-def pairs_from_album(ratings: np.ndarray) -> np.ndarray:
-    """Pairs (m, 2) within one album rated by one person (indices into the album)."""
+def pairs_from_album(ratings: np.ndarray, weighted: bool = False) -> np.ndarray:
+    """Pairs (m, 2) within one album rated by one person (indices into the album); weighted
+    as in preferences_from_votes."""
     r = np.asarray(ratings, dtype=np.float64).reshape(-1)
     i, j = np.triu_indices(len(r), 1)
     win = np.where(r[i] > r[j], i, j)
     lose = np.where(r[i] > r[j], j, i)
     keep = r[i] != r[j]
-    return np.stack([win[keep], lose[keep]], axis=1).astype(np.int64)
+    reps = np.array([_repeats(abs(g), weighted) for g in (r[i] - r[j])[keep]], dtype=np.int64)
+    pairs = np.stack([win[keep], lose[keep]], axis=1).astype(np.int64)
+    return np.repeat(pairs, reps, axis=0)
 
 
 def pairs_from_pick(k: int, picked: int) -> np.ndarray:
@@ -179,9 +192,12 @@ def fit_preference(
     """
     x = np.asarray(x, dtype=np.float64)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    n, m = len(x), len(pairs)
-    if m == 0:
+    if len(pairs) == 0:
         raise ValueError("a preference fit needs at least one pair")
+    # A repeated pair is one likelihood term raised to its count (weights, not more rows).
+    pairs, counts = np.unique(pairs, axis=0, return_counts=True)
+    weight = counts.astype(np.float64)
+    n, m = len(x), len(pairs)
     k = matern52(x, x, hyper.variance, hyper.lengthscale) + 1e-8 * hyper.variance * np.eye(n)
     c = np.zeros((m, n))
     c[np.arange(m), pairs[:, 0]] = 1.0 / SQRT2
@@ -190,13 +206,14 @@ def fit_preference(
     ckc = ck @ c.T  # (m, m)
 
     def objective(f: np.ndarray, a: np.ndarray) -> float:
-        return float(_pair_terms(f, pairs)[0].sum() - 0.5 * a @ f)
+        return float(weight @ _pair_terms(f, pairs)[0] - 0.5 * a @ f)
 
     a = np.zeros(n)
     f = np.zeros(n)
     psi = objective(f, a)
     for _ in range(max_iters):
         _logp, d1, w = _pair_terms(f, pairs)
+        d1, w = weight * d1, weight * w
         grad = c.T @ d1  # (n,) dlogL/df
         s = np.sqrt(w)
         chol = cho_factor(np.eye(m) + s[:, None] * ckc * s[None, :], lower=True)
@@ -215,7 +232,7 @@ def fit_preference(
         a, f, psi = a_try, f_try, psi_try
         if converged:
             break
-    _logp, _d1, w = _pair_terms(f, pairs)
+    w = weight * _pair_terms(f, pairs)[2]
     s = np.sqrt(w)
     inner = np.eye(m) + s[:, None] * ckc * s[None, :]
     chol = cho_factor(inner, lower=True)

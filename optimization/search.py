@@ -51,7 +51,7 @@ class Proposal:
     """The next album: points (k, dim), a source per point, and state for the next round."""
 
     points: np.ndarray  # (k, dim)
-    sources: list[str]  # "initial" | "ei" | "best" | "random"
+    sources: list[str]  # "initial" (Sobol or an opener) | "ei" | "best" | "random"
     state: dict[str, Any]
 
 
@@ -239,13 +239,13 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
         opening = np.clip(np.asarray(openers, dtype=np.float64).reshape(-1, s.dim), 0.0, 1.0)
         opening = opening[n_shown : n_shown + k]
     if len(opening) == k:
-        return Proposal(opening.copy(), ["opener"] * k, state)
+        return Proposal(opening.copy(), ["initial"] * k, state)
     model = _fit_model(search, True)
     if model is None:
         source = "initial" if len(_usable(search)) == 0 and not len(search.pairs) else "random"
         pts = project_typical(sobol_points(s.dim, n_shown, k - len(opening), s.seed), s.radius)
         state["fit"] = "none"
-        srcs = ["opener"] * len(opening) + [source] * len(pts)
+        srcs = ["initial"] * len(opening) + [source] * len(pts)
         return Proposal(np.vstack([opening, pts]), srcs, state)
     post = model.posterior
     if model.status != "preference":  # the numeric GP's warm start only
@@ -263,7 +263,7 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
             min_distance = min(s.min_distance, 0.25 * length)
         cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius, box)
         chosen: list[np.ndarray] = list(opening)
-        sources: list[str] = ["opener"] * len(opening)
+        sources: list[str] = ["initial"] * len(opening)
         if s.best_slot and k - len(chosen) >= 2:
             chosen.append(maximise_mean(post, cands, s.radius))
             sources.append("best")
@@ -290,7 +290,7 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
         log.warning("acquisition failed (%s); proposing space-filling points", exc)
         state["fit"] = "failed"
         pts = _space_filling(search.points, s.dim, k - len(opening), s.seed, n_shown, s.radius)
-        srcs = ["opener"] * len(opening) + ["random"] * len(pts)
+        srcs = ["initial"] * len(opening) + ["random"] * len(pts)
         return Proposal(np.vstack([opening, pts]), srcs, state)
 
 

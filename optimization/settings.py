@@ -35,6 +35,7 @@ class SearchSettings:
     # preference GP on within-album comparisons and "closest" picks (optimization.preference).
     surrogate: str = "numeric"
     pref_lengthscale: float = 0.5  # preference GP's base lengthscale / sqrt(dim) (cube units)
+    pref_weighted: bool = False  # a within-album pair counts its rating gap (1..3) times
     # Numeric GP's log-normal lengthscale prior: median (cube units; 0 = dimension-scaled
     # default, optimization.surrogate.lengthscale_prior) and sigma of its log.
     ls_prior: float = 0.0

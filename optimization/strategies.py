@@ -88,7 +88,8 @@ class OursStrategy:
     def tell(self, ratings: np.ndarray) -> None:
         r = np.asarray(ratings, dtype=np.float64)
         ones = np.ones(len(r), dtype=np.int64)
-        self.search = observe(self.search, self._points, r, ones, pairs_from_album(r))
+        pairs = pairs_from_album(r, self.search.settings.pref_weighted)
+        self.search = observe(self.search, self._points, r, ones, pairs)
 
     def tell_pick(self, picked: int) -> None:
         k = len(self._points)
