@@ -70,7 +70,7 @@ def _fail(msg: str, code: int = 2) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print the tables."""
     from optimization.bench_report import build_report, format_report
-    from optimization.benchmark import BenchConfig, parse_spec, run_bench
+    from optimization.benchmark import PRESET_NAMES, BenchConfig, parse_spec, run_bench
     from optimization.raters import RATER_KINDS, RaterConfig
 
     if args.targets is not None and str(args.targets).isdigit():
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--n-targets and --budget must be positive, --answers >= 0")
     try:  # user-given specs are checked before the (slow) model loads
         for s in (args.strategies or "").split(","):
-            if s.strip():
+            if s.strip() and s.strip() not in PRESET_NAMES:
                 parse_spec(s)
     except ValueError as exc:
         return _fail(str(exc))
@@ -120,8 +120,14 @@ def run(args: argparse.Namespace) -> int:
         if s.strip()
     )
     ours = args.ours or next(
-        (s for s in specs if parse_spec(s)[0] in ("ours", "pref", "pick")), specs[-1]
+        (s for s in specs if s == "ours" or s.split("+")[0] in ("ours", "pref", "pick")),
+        specs[-1],
     )
+    if ours not in specs:
+        return _fail(f"--ours {ours!r} is not among the strategies")
+    for s in specs:
+        if s in PRESET_NAMES and s != "ours" and s not in assets.context.presets:
+            return _fail(f"{s!r} needs a model with identity assets (a photo-trained model)")
     checkpoints = tuple(b for b in (8, 20, 40, 80) if b <= args.budget) or (args.budget,)
     print(
         f"model {path} (version {fm.version}, latent {fm.latent_dim}); targets: "

@@ -270,21 +270,44 @@ class SearchAssets:
             dim = min(SEARCH_DIM, fm.latent_dim)
             space = LatentSpace.from_basis(fm.latent_dim, id_basis, dim)
             settings = identity_search(dim)
-            ours = "ours+" + "+".join(
+            base = "+".join(
                 ["axes=identity", f"dim={dim}", f"openers={len(openers)}"]
-                + [f"{k}={json.dumps(v)}" for k, v in IDENTITY_OVERRIDES.items() if k != "axes"]
+                + [
+                    f"{k}={json.dumps(v)}"
+                    for k, v in IDENTITY_OVERRIDES.items()
+                    if k not in ("axes", "surrogate")
+                ]
+            )
+            own = str(IDENTITY_OVERRIDES.get("surrogate", "numeric"))
+            presets = {
+                "ours": f"ours+{base}+surrogate={own}",
+                "ours-numeric": f"ours+{base}+surrogate=numeric",
+                "ours-pref": f"ours+{base}+surrogate=preference",
+                "ours-pick": f"pick+{base}",
+                "ours-pca": "ours+axes=variance",
+                # the thesis' [-4, 4] box over the same subspace our search walks
+                "thesis": f"thesis+axes=identity+dim={dim}",
+            }
+            other = "ours-pref" if own == "numeric" else "ours-numeric"
+            defaults: tuple[str, ...] = (
+                "random",
+                "thesis",
+                "cma",
+                "ours",
+                other,
+                "ours-pick",
+                "ours-pca",
             )
             what = f"{dim} identity axes, {len(openers)} opening faces"
-            ctx = SearchContext(fm.latent_dim, bases, openers)
+            ctx = SearchContext(fm.latent_dim, bases, openers, presets)
         else:
             describe = None
             dim = subspace_dim(basis, fm.latent_dim)
             space = LatentSpace.from_basis(fm.latent_dim, basis, dim)
             settings = SearchSettings(dim=dim)
-            ours = "ours"
+            defaults = ("random", "thesis", "cma", "ours")
             what = f"{dim} principal axes"
             ctx = SearchContext(fm.latent_dim, bases, None)
-        defaults = ("random", "thesis", "cma", ours)
         return cls(ctx, settings, space, describe, what, defaults, fm.encode, fm.decode)
 
     def ceiling(self, images: np.ndarray) -> dict[str, float]:

@@ -43,6 +43,8 @@ STRATEGIES = {
     "ours-full": "ours over the full latent (no subspace)",
 }
 DEFAULT_STRATEGIES = ("random", "thesis", "cma", "ours", "pref", "pick")
+# Names a model's SearchContext.presets may define (model.search_assets: its own search).
+PRESET_NAMES = ("ours", "ours-numeric", "ours-pref", "ours-pick", "ours-pca")
 # Overrides that pick the space or the first faces rather than a SearchSettings field.
 SPACE_KEYS = ("axes", "scale", "openers")
 
@@ -56,6 +58,9 @@ class SearchContext:
     latent_dim: int
     bases: Mapping[str, BasisLike | None] = field(default_factory=dict)
     openers: np.ndarray | None = None
+    # Short names for this model's searches, e.g. "ours" -> "ours+axes=identity+dim=16+..."
+    # (a name used exactly as given is replaced by its spec; tables keep the short name).
+    presets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,9 @@ def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
 def make_strategy(spec: str, ctx: SearchContext, cfg: BenchConfig, seed: int) -> Strategy:
     """One fresh strategy instance for one target (override axes=NAME picks a basis)."""
     latent_dim, bases = ctx.latent_dim, ctx.bases
-    base, over = parse_spec(spec)
+    if spec in PRESET_NAMES and spec not in ctx.presets and spec != "ours":
+        raise ValueError(f"{spec!r} needs a model with identity assets")
+    base, over = parse_spec(ctx.presets.get(spec, spec))
     basis = bases.get(str(over.get("axes", "variance")))
     if "axes" in over and over["axes"] not in bases:
         raise ValueError(f"no basis named {over['axes']!r}; have {', '.join(bases)}")

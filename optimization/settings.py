@@ -35,7 +35,7 @@ class SearchSettings:
     # preference GP on within-album comparisons and "closest" picks (optimization.preference).
     surrogate: str = "numeric"
     pref_lengthscale: float = 0.5  # preference GP's base lengthscale / sqrt(dim) (cube units)
-    pref_weighted: bool = False  # a within-album pair counts its rating gap (1..3) times
+    pref_weighted: bool = True  # a within-album pair counts its rating gap (1..3) times
     # Numeric GP's log-normal lengthscale prior: median (cube units; 0 = dimension-scaled
     # default, optimization.surrogate.lengthscale_prior) and sigma of its log.
     ls_prior: float = 0.0
@@ -90,7 +90,7 @@ class SearchSettings:
 
 # What a search over a real-face model's identity axes changes from the defaults
 # (docs/search.md, "Real photos", has the measurements behind each value).
-IDENTITY_OVERRIDES: dict[str, Any] = {"axes": "identity"}
+IDENTITY_OVERRIDES: dict[str, Any] = {"axes": "identity", "surrogate": "preference"}
 
 
 def identity_search(dim: int, album_size: int = 4, seed: int = 0) -> SearchSettings:
