@@ -181,14 +181,38 @@ def _pair_terms(f: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return logp, ratio, ratio * (z + ratio)
 
 
+def _curvature(
+    c: np.ndarray, k: np.ndarray, ckc: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """B = W (I + K W)^-1 and log|I + K W| for the curvature W = C^T diag(w) C.
+
+    Few pairs (m <= n): Sylvester's identity turns both into an (m, m) Cholesky of
+    I + S C K C^T S, S = diag(sqrt w). Many pairs (a group's votes): an (n, n) solve, so the
+    cost never grows with the number of votes, only with the number of faces.
+    """
+    m, n = c.shape
+    if m <= n:
+        s = np.sqrt(w)
+        chol = cho_factor(np.eye(m) + s[:, None] * ckc * s[None, :], lower=True)
+        sc = s[:, None] * c  # (m, n)
+        b = sc.T @ cho_solve(chol, sc)  # (n, n)
+        logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
+    else:
+        big_w = c.T @ (w[:, None] * c)  # (n, n)
+        mat = np.eye(n) + k @ big_w
+        b = np.linalg.solve(mat.T, big_w).T  # W M^-1 (W symmetric)
+        logdet = float(np.linalg.slogdet(mat)[1])
+    return 0.5 * (b + b.T), logdet
+
+
 def fit_preference(
     x: np.ndarray, pairs: np.ndarray, hyper: Hyper, max_iters: int = 30, tol: float = 1e-6
 ) -> LaplaceFit:
     """Laplace approximation of the preference posterior over points x (n, d).
 
-    pairs (m, 2) index x: [winner, loser]. Newton on a = K^-1 f with step halving; the
-    curvature W = C^T diag(w) C (C the +1/-1 pair incidence, scaled by 1/2 for the sqrt2)
-    is low-rank, so every solve is an (m, m) Cholesky of I + S C K C^T S, S = diag(sqrt w).
+    pairs (m, 2) index x: [winner, loser]. Newton on a = K^-1 f with step halving:
+    a_new = b - B K b with b = W f + grad log L, the curvature W = C^T diag(w) C (C the
+    +1/-1 pair incidence scaled by 1/sqrt2) and B = W (I + K W)^-1 (_curvature).
     """
     x = np.asarray(x, dtype=np.float64)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -202,8 +226,7 @@ def fit_preference(
     c = np.zeros((m, n))
     c[np.arange(m), pairs[:, 0]] = 1.0 / SQRT2
     c[np.arange(m), pairs[:, 1]] = -1.0 / SQRT2
-    ck = c @ k  # (m, n)
-    ckc = ck @ c.T  # (m, m)
+    ckc = c @ k @ c.T if m <= n else np.zeros((0, 0))  # (m, m), only for the few-pairs path
 
     def objective(f: np.ndarray, a: np.ndarray) -> float:
         return float(weight @ _pair_terms(f, pairs)[0] - 0.5 * a @ f)
@@ -214,13 +237,9 @@ def fit_preference(
     for _ in range(max_iters):
         _logp, d1, w = _pair_terms(f, pairs)
         d1, w = weight * d1, weight * w
-        grad = c.T @ d1  # (n,) dlogL/df
-        s = np.sqrt(w)
-        chol = cho_factor(np.eye(m) + s[:, None] * ckc * s[None, :], lower=True)
-        # Newton: a_new = b - B K b with b = W f + grad and B = C^T S (I + S C K C^T S)^-1 S C.
-        bvec = c.T @ (w * (c @ f)) + grad
-        a_new = bvec - c.T @ (s * cho_solve(chol, s * (ck @ bvec)))
-        step = a_new - a
+        b, _ = _curvature(c, k, ckc, w)
+        bvec = c.T @ (w * (c @ f)) + c.T @ d1  # W f + dlogL/df
+        step = bvec - b @ (k @ bvec) - a
         for _half in range(10):
             a_try = a + step
             f_try = k @ a_try
@@ -232,15 +251,8 @@ def fit_preference(
         a, f, psi = a_try, f_try, psi_try
         if converged:
             break
-    w = weight * _pair_terms(f, pairs)[2]
-    s = np.sqrt(w)
-    inner = np.eye(m) + s[:, None] * ckc * s[None, :]
-    chol = cho_factor(inner, lower=True)
-    sc = s[:, None] * c  # (m, n)
-    b = sc.T @ cho_solve(chol, sc)  # (n, n) = W (I + K W)^-1
-    logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
-    post = LinearPosterior(x, a, 0.5 * (b + b.T), hyper)
-    return LaplaceFit(post, f, psi - 0.5 * logdet)
+    b, logdet = _curvature(c, k, ckc, weight * _pair_terms(f, pairs)[2])
+    return LaplaceFit(LinearPosterior(x, a, b, hyper), f, psi - 0.5 * logdet)
 
 
 def fit_preference_grid(

@@ -117,3 +117,31 @@ def test_preference_search_is_seeded() -> None:
     a = _preference_search(5, rounds=4, picks=True)
     b = _preference_search(5, rounds=4, picks=True)
     assert np.array_equal(a, b)
+
+
+def test_many_pairs_take_the_dense_path_with_the_same_answer() -> None:
+    """A group's votes give more pairs than faces; both curvature paths agree."""
+    from optimization import preference
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(6, 2))
+    pairs = np.array([[i, j] for i in range(6) for j in range(6) if i < j] * 1)  # 15 > 6
+    h = Hyper(2.0, np.array([0.5, 0.5]), 0.2)
+    dense = fit_preference(x, pairs, h)
+    few = fit_preference(x, pairs[:5], h)  # 5 <= 6: the low-rank path
+    assert np.all(np.isfinite(dense.f)) and np.all(np.isfinite(few.f))
+    # the same fit computed both ways
+    c = np.zeros((15, 6))
+    c[np.arange(15), pairs[:, 0]] = 1 / np.sqrt(2)
+    c[np.arange(15), pairs[:, 1]] = -1 / np.sqrt(2)
+    k = matern52(x, x, h.variance, h.lengthscale)
+    w = rng.uniform(0.1, 1.0, size=15)
+    b_dense, ld_dense = preference._curvature(c, k, np.zeros((0, 0)), w)
+    c5, w5 = c[:5], w[:5]
+    b_few, ld_few = preference._curvature(c5, k, c5 @ k @ c5.T, w5)
+    big_w = c5.T @ (w5[:, None] * c5)
+    np.testing.assert_allclose(b_few, big_w @ np.linalg.inv(np.eye(6) + k @ big_w), atol=1e-9)
+    big_w = c.T @ (w[:, None] * c)
+    np.testing.assert_allclose(b_dense, big_w @ np.linalg.inv(np.eye(6) + k @ big_w), atol=1e-9)
+    assert ld_dense == pytest.approx(np.linalg.slogdet(np.eye(6) + k @ big_w)[1])
+    assert ld_few > 0
