@@ -261,6 +261,8 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
             box, length = _trust_region(search, state, incumbent, newest, post.hyper.lengthscale)
             # near-twins are judged relative to the region: a small region needs close faces
             min_distance = min(s.min_distance, 0.25 * length)
+        if 0 < s.coarse_dims < s.dim and n_shown < s.coarse_faces:
+            box = _coarse_box(box, incumbent, s.coarse_dims)
         cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius, box)
         chosen: list[np.ndarray] = list(opening)
         sources: list[str] = ["initial"] * len(opening)
@@ -292,6 +294,14 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
         pts = _space_filling(search.points, s.dim, k - len(opening), s.seed, n_shown, s.radius)
         srcs = ["initial"] * len(opening) + ["random"] * len(pts)
         return Proposal(np.vstack([opening, pts]), srcs, state)
+
+
+def _coarse_box(box: Box | None, incumbent: np.ndarray, active: int) -> Box:
+    """The box with every axis past the first `active` pinned at the incumbent's value."""
+    lo, hi = (np.zeros_like(incumbent), np.ones_like(incumbent)) if box is None else box
+    lo, hi = lo.copy(), hi.copy()
+    lo[active:] = hi[active:] = incumbent[active:]
+    return lo, hi
 
 
 def _trust_region(

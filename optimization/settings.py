@@ -40,6 +40,10 @@ class SearchSettings:
     # default, optimization.surrogate.lengthscale_prior) and sigma of its log.
     ls_prior: float = 0.0
     ls_prior_sigma: float = 0.5
+    # Coarse to fine: until `coarse_faces` faces were shown, only the first `coarse_dims`
+    # axes move (the others stay at the best guess's values); 0 = off.
+    coarse_dims: int = 0
+    coarse_faces: int = 0
     # Trust region (optimization.trust_region): albums stay in a box around the best guess.
     trust_region: bool = False
     tr_length: float = 0.4  # initial side (cube units)
