@@ -288,7 +288,7 @@ class SearchAssets:
                 # the thesis' [-4, 4] box over the same subspace our search walks
                 "thesis": f"thesis+axes=identity+dim={dim}",
             }
-            other = "ours-pref" if own == "numeric" else "ours-numeric"
+            other = "ours-pref" if own in ("numeric", "auto") else "ours-numeric"
             defaults: tuple[str, ...] = (
                 "random",
                 "thesis",

@@ -181,28 +181,51 @@ def _pair_terms(f: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return logp, ratio, ratio * (z + ratio)
 
 
-def _curvature(
-    c: np.ndarray, k: np.ndarray, ckc: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """B = W (I + K W)^-1 and log|I + K W| for the curvature W = C^T diag(w) C.
+@dataclass(frozen=True)
+class _Curvature:
+    """B = W (I + K W)^-1 applied to K v, B itself and log|I + K W|, for W = C^T diag(w) C.
 
-    Few pairs (m <= n): Sylvester's identity turns both into an (m, m) Cholesky of
-    I + S C K C^T S, S = diag(sqrt w). Many pairs (a group's votes): an (n, n) solve, so the
-    cost never grows with the number of votes, only with the number of faces.
+    Few pairs (m <= n): Sylvester's identity turns all of them into one (m, m) Cholesky of
+    I + S C K C^T S, S = diag(sqrt w), and B K v never forms an (n, n) matrix. Many pairs (a
+    group's votes): an (n, n) solve, so the cost never grows with the number of votes.
     """
-    m, n = c.shape
-    if m <= n:
+
+    c: np.ndarray  # (m, n)
+    ck: np.ndarray  # (m, n) C K (few-pairs path)
+    s: np.ndarray  # (m,) sqrt w
+    chol: tuple[np.ndarray, bool] | None  # few-pairs path
+    dense_b: np.ndarray | None  # many-pairs path
+    logdet: float
+
+    @classmethod
+    def of(cls, c: np.ndarray, k: np.ndarray, ck: np.ndarray, w: np.ndarray) -> _Curvature:
+        m, n = c.shape
         s = np.sqrt(w)
-        chol = cho_factor(np.eye(m) + s[:, None] * ckc * s[None, :], lower=True)
-        sc = s[:, None] * c  # (m, n)
-        b = sc.T @ cho_solve(chol, sc)  # (n, n)
-        logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
-    else:
+        if m <= n:
+            ckc = ck @ c.T  # (m, m)
+            chol = cho_factor(np.eye(m) + s[:, None] * ckc * s[None, :], lower=True)
+            logdet = 2.0 * float(np.log(np.diag(chol[0])).sum())
+            return cls(c, ck, s, chol, None, logdet)
         big_w = c.T @ (w[:, None] * c)  # (n, n)
         mat = np.eye(n) + k @ big_w
         b = np.linalg.solve(mat.T, big_w).T  # W M^-1 (W symmetric)
-        logdet = float(np.linalg.slogdet(mat)[1])
-    return 0.5 * (b + b.T), logdet
+        return cls(c, ck, s, None, 0.5 * (b + b.T), float(np.linalg.slogdet(mat)[1]))
+
+    def b_k(self, v: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """B K v (n,)."""
+        if self.chol is None:
+            assert self.dense_b is not None
+            return self.dense_b @ (k @ v)
+        return self.c.T @ (self.s * cho_solve(self.chol, self.s * (self.ck @ v)))
+
+    def matrix(self) -> np.ndarray:
+        """B (n, n), symmetric."""
+        if self.chol is None:
+            assert self.dense_b is not None
+            return self.dense_b
+        sc = self.s[:, None] * self.c  # (m, n)
+        b = sc.T @ cho_solve(self.chol, sc)
+        return 0.5 * (b + b.T)
 
 
 def fit_preference(
@@ -226,7 +249,7 @@ def fit_preference(
     c = np.zeros((m, n))
     c[np.arange(m), pairs[:, 0]] = 1.0 / SQRT2
     c[np.arange(m), pairs[:, 1]] = -1.0 / SQRT2
-    ckc = c @ k @ c.T if m <= n else np.zeros((0, 0))  # (m, m), only for the few-pairs path
+    ck = c @ k  # (m, n)
 
     def objective(f: np.ndarray, a: np.ndarray) -> float:
         return float(weight @ _pair_terms(f, pairs)[0] - 0.5 * a @ f)
@@ -237,9 +260,9 @@ def fit_preference(
     for _ in range(max_iters):
         _logp, d1, w = _pair_terms(f, pairs)
         d1, w = weight * d1, weight * w
-        b, _ = _curvature(c, k, ckc, w)
+        curv = _Curvature.of(c, k, ck, w)
         bvec = c.T @ (w * (c @ f)) + c.T @ d1  # W f + dlogL/df
-        step = bvec - b @ (k @ bvec) - a
+        step = bvec - curv.b_k(bvec, k) - a
         for _half in range(10):
             a_try = a + step
             f_try = k @ a_try
@@ -251,8 +274,9 @@ def fit_preference(
         a, f, psi = a_try, f_try, psi_try
         if converged:
             break
-    b, logdet = _curvature(c, k, ckc, weight * _pair_terms(f, pairs)[2])
-    return LaplaceFit(LinearPosterior(x, a, b, hyper), f, psi - 0.5 * logdet)
+    curv = _Curvature.of(c, k, ck, weight * _pair_terms(f, pairs)[2])
+    post = LinearPosterior(x, a, curv.matrix(), hyper)
+    return LaplaceFit(post, f, psi - 0.5 * curv.logdet)
 
 
 def fit_preference_grid(

@@ -135,7 +135,7 @@ def fit_model(search: Search, refit: bool = True) -> Model | None:
 
 def _fit_model(search: Search, refit: bool) -> Model | None:
     s = search.settings
-    if s.surrogate == "preference":
+    if uses_preference(search):
         pref = _fit_preference(search)
         if pref is not None or len(search.pairs):
             return pref
@@ -175,6 +175,19 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
     return None
 
 
+def uses_preference(search: Search) -> bool:
+    """Whether the preference GP models this search: always for surrogate="preference";
+    for "auto", when some compared face has no rating (a "closest" pick), which only the
+    preference GP can use. Ratings alone go to the numeric GP, which reads their values
+    (measured better per rated face: docs/search.md)."""
+    s = search.settings.surrogate
+    if s != "auto":
+        return s == "preference"
+    if not len(search.pairs):
+        return False
+    return bool(np.any(search.counts[np.unique(search.pairs)] == 0))
+
+
 def _fit_preference(search: Search) -> Model | None:
     """Laplace preference GP over the faces that take part in a comparison."""
     from optimization.preference import fit_preference_grid
@@ -201,7 +214,7 @@ def best_index(search: Search) -> int | None:
 
 
 def _best_index(search: Search) -> int | None:
-    if search.settings.surrogate == "preference" and len(search.pairs):
+    if uses_preference(search) and len(search.pairs):
         pref = _fit_preference(search)
         if pref is not None:
             mean, _ = pref.posterior.predict(pref.posterior.x)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-SURROGATES = ("numeric", "preference")
+SURROGATES = ("numeric", "preference", "auto")
 AXES = ("variance", "identity")
 
 
@@ -32,7 +32,8 @@ class SearchSettings:
     # model's identity axes (model.identity_axes).
     axes: str = "variance"
     # "numeric": GP regression on per-rater standardised ratings; "preference": a probit
-    # preference GP on within-album comparisons and "closest" picks (optimization.preference).
+    # preference GP on within-album comparisons and "closest" picks (optimization.preference);
+    # "auto": the preference GP once a "closest" pick is among the answers, else numeric.
     surrogate: str = "numeric"
     pref_lengthscale: float = 0.5  # preference GP's base lengthscale / sqrt(dim) (cube units)
     pref_weighted: bool = True  # a within-album pair counts its rating gap (1..3) times
@@ -94,7 +95,7 @@ class SearchSettings:
 
 # What a search over a real-face model's identity axes changes from the defaults
 # (docs/search.md, "Real photos", has the measurements behind each value).
-IDENTITY_OVERRIDES: dict[str, Any] = {"axes": "identity", "surrogate": "preference"}
+IDENTITY_OVERRIDES: dict[str, Any] = {"axes": "identity", "surrogate": "auto"}
 
 
 def identity_search(dim: int, album_size: int = 4, seed: int = 0) -> SearchSettings:

@@ -136,12 +136,34 @@ def test_many_pairs_take_the_dense_path_with_the_same_answer() -> None:
     c[np.arange(15), pairs[:, 1]] = -1 / np.sqrt(2)
     k = matern52(x, x, h.variance, h.lengthscale)
     w = rng.uniform(0.1, 1.0, size=15)
-    b_dense, ld_dense = preference._curvature(c, k, np.zeros((0, 0)), w)
+    dense_c = preference._Curvature.of(c, k, c @ k, w)
+    b_dense, ld_dense = dense_c.matrix(), dense_c.logdet
     c5, w5 = c[:5], w[:5]
-    b_few, ld_few = preference._curvature(c5, k, c5 @ k @ c5.T, w5)
+    few_c = preference._Curvature.of(c5, k, c5 @ k, w5)
+    b_few, ld_few = few_c.matrix(), few_c.logdet
+    v = rng.normal(size=6)
+    np.testing.assert_allclose(few_c.b_k(v, k), b_few @ k @ v, atol=1e-9)
+    np.testing.assert_allclose(dense_c.b_k(v, k), b_dense @ k @ v, atol=1e-9)
     big_w = c5.T @ (w5[:, None] * c5)
     np.testing.assert_allclose(b_few, big_w @ np.linalg.inv(np.eye(6) + k @ big_w), atol=1e-9)
     big_w = c.T @ (w[:, None] * c)
     np.testing.assert_allclose(b_dense, big_w @ np.linalg.inv(np.eye(6) + k @ big_w), atol=1e-9)
     assert ld_dense == pytest.approx(np.linalg.slogdet(np.eye(6) + k @ big_w)[1])
     assert ld_few > 0
+
+
+def test_auto_surrogate_reads_ratings_numerically_and_picks_as_preferences() -> None:
+    from optimization.search import fit_model, uses_preference
+
+    rng = np.random.default_rng(4)
+    settings = SearchSettings(dim=3, album_size=4, seed=0, surrogate="auto")
+    x = rng.uniform(size=(4, 3))
+    ratings = np.array([7.0, 3.0, 5.0, 9.0])
+    rated = observe(new_search(settings), x, ratings, np.ones(4, int), pairs_from_album(ratings))
+    assert not uses_preference(rated)
+    model = fit_model(rated)
+    assert model is not None and model.status != "preference"
+    picked = observe(rated, x + 0.01, np.zeros(4), np.zeros(4, int), pairs_from_pick(4, 2))
+    assert uses_preference(picked)
+    model = fit_model(picked)
+    assert model is not None and model.status == "preference"
