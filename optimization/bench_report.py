@@ -234,7 +234,7 @@ def summarise(
         reached = np.isfinite(need)
         row["reach"] = {
             "level": level,
-            "median": float(np.median(need)) if reached.mean() >= 0.5 else None,
+            "median": float(np.median(need)) if np.isfinite(np.median(need)) else None,
             "reached": float(reached.mean()),
         }
         rows.append(row)
