@@ -169,7 +169,8 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
     for h, st in ((hyper, status), (default_hyper(s.dim), "default")):
         noise = max(h.noise, s.noise_floor) / counts
         try:
-            return Model(build_posterior(x, y, noise, h), idx, st, y_mean, y_std)
+            post = build_posterior(x, y, noise, h).as_linear()
+            return Model(post, idx, st, y_mean, y_std)
         except (np.linalg.LinAlgError, ValueError) as exc:
             log.warning("GP posterior failed (%s); trying default hyperparameters", exc)
     return None
