@@ -329,3 +329,31 @@ class SearchAssets:
             out[f"{name}_distance"] = round(float(d.mean()), 4)
             out[f"{name}_same_person"] = round(float((d < SAME_PERSON_DISTANCE).mean()), 4)
         return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m model.search_assets CHECKPOINT`: compute the identity axes and openers of a
+    photo-trained checkpoint and write them beside it (CHECKPOINT.search.npz), for the bot."""
+    import argparse
+
+    import torch
+
+    parser = argparse.ArgumentParser(prog="python -m model.search_assets")
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    fm = FaceModel.load(args.checkpoint)
+    basis, openers = identity_assets(fm, args.checkpoint)
+    out = sidecar_path(args.checkpoint)
+    write_assets(out, fm, basis, openers)
+    share = float((basis.stds[:SEARCH_DIM] ** 2).sum() / max((basis.stds**2).sum(), 1e-12))
+    print(
+        f"wrote {out}: {SEARCH_DIM} identity axes ({share:.0%} of the identity change), "
+        f"{len(openers)} opening faces"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
