@@ -1,145 +1,46 @@
 """The one place that wires the python-telegram-bot `Application`: dependencies, handlers, hooks.
 
-Dependencies live in `bot_data` (a `BotState`) and reach handlers through the typed
-`BotContext`; the database is opened in `post_init` and closed in `post_shutdown`, so building
-an application does no I/O. Tests build it with the fake Bot API's request objects.
+Dependencies live in `bot_data` (a `BotData`) and reach handlers through the typed
+`BotContext` (bot.context); the engine (and with it the database) is opened in `post_init` and
+closed in `post_shutdown`, so building an application does no I/O. Tests build it with the fake
+Bot API's request objects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
-    CallbackContext,
-    ContextTypes,
-    ExtBot,
-)
+from telegram.ext import ApplicationBuilder, ContextTypes
+
+from bot.context import BotApplication, BotContext, BotData, Deps
+from bot.handlers import register_handlers
+from bot.handlers.admin import register_owner_menu
+from bot.handlers.group_votes import start_group_rounds, stop_group_rounds
+from bot.ordering import CONCURRENT_UPDATES, ChatOrderedUpdateProcessor
+from bot.ratelimit import GroupRateLimiter
 
 if TYPE_CHECKING:
-    import aiosqlite
     from telegram.request import BaseRequest
 
-    from bot.config import BotConfig
+    from bot.admin import AdminService
     from bot.engine import Engine
+    from fotorobot.settings import Settings
     from model import FaceModel
 
 log = logging.getLogger(__name__)
 
 # The update kinds the handlers use, asked for by name: Telegram remembers the last list given
 # and otherwise sends kinds nothing here handles (polls, channel posts...).
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-
-# Updates processed at once across chats; one chat's updates run in order (ChatLocks).
-CONCURRENT_UPDATES = 64
-
-
-class ChatLocks:
-    """One asyncio.Lock per chat, created on demand and dropped once nobody holds it."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def get(self, chat_id: int) -> asyncio.Lock:
-        """The lock of one chat (the same object while anyone holds or waits on it)."""
-        lock = self._locks.get(chat_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[chat_id] = lock
-        return lock
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
-class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
-    """Runs updates concurrently across chats but one at a time, in order, within a chat.
-
-    PTB's own slot semaphore (final `process_update`) is made effectively unbounded; the real
-    bound is applied after the chat's lock is taken, so a flood of messages from one chat waits
-    on its own lock and never fills the slots other chats need.
-    """
-
-    def __init__(self, max_concurrent_updates: int, locks: ChatLocks) -> None:
-        super().__init__(2**30)
-        self.locks = locks
-        self.limit = max_concurrent_updates
-        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Wait for the chat's turn, then for a free slot, then handle the update."""
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            async with self._slots:
-                await coroutine
-            return
-        async with self.locks.get(chat.id), self._slots:
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
-
-
-@dataclass
-class Deps:
-    """What the handlers need once the application runs."""
-
-    config: BotConfig
-    conn: aiosqlite.Connection
-    model: FaceModel
-    engine: Engine
-    locks: ChatLocks
-    executor: ThreadPoolExecutor
-
-
-class BotState:
-    """The application's `bot_data`: configuration now, live dependencies after post_init."""
-
-    def __init__(self) -> None:
-        self.config: BotConfig | None = None
-        self.model: FaceModel | None = None
-        self.deps: Deps | None = None
-        self.locks = ChatLocks()
-        self.executor: ThreadPoolExecutor | None = None
-        self.owns_executor = False
-
-    def require(self) -> Deps:
-        """The live dependencies; fails loudly if the application was not initialised."""
-        if self.deps is None:
-            raise RuntimeError("the application is not initialised (post_init has not run)")
-        return self.deps
-
-
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]):
-    """Callback context with typed access to the application's dependencies."""
-
-    @property
-    def deps(self) -> Deps:
-        """The live dependencies (database, model, engine, locks, executor)."""
-        return self.bot_data.require()
-
-
-BotApplication = Application[
-    ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotState, Any
-]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"]
 
 
 def build_application(
-    config: BotConfig,
+    settings: Settings,
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
@@ -148,69 +49,68 @@ def build_application(
     rate_limiter: bool = True,
     concurrent_updates: int = CONCURRENT_UPDATES,
 ) -> BotApplication:
-    """Build the bot's Application: handlers, typed context, DB/model hooks, rate limiter."""
-    from bot.handlers import register_handlers
-
-    locks = ChatLocks()
+    """Build the bot's Application: handlers, typed context, engine hooks, rate limiter."""
     builder: Any = (
         ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.bot_api_url)
-        .base_file_url(config.file_api_url)
-        .context_types(ContextTypes(context=BotContext, bot_data=BotState))
-        .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates, locks))
+        .token(settings.token.reveal())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.file_api_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .concurrent_updates(ChatOrderedUpdateProcessor(concurrent_updates))
         .post_init(post_init)
+        .post_stop(stop_group_rounds)
         .post_shutdown(post_shutdown)
         .job_queue(None)  # no scheduled jobs: spare the scheduler thread
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Albums and edits count per message in a group, as Telegram counts them.
+        builder = builder.rate_limiter(GroupRateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: BotApplication = builder.build()
-    state = app.bot_data
-    state.config = config
-    state.model = model
-    state.executor = executor
-    state.locks = locks
+    data = app.bot_data
+    data.settings = settings
+    data.model = model
+    data.executor = executor
     register_handlers(app)
     return app
 
 
 async def post_init(app: BotApplication) -> None:
-    """Open the database, load the model, create the engine, register localised commands."""
-    import storage
+    """Load the model, open the engine (and its database), register localised commands."""
     from bot.engine import Engine
 
-    state = app.bot_data
-    config = state.config
-    if config is None:
-        raise RuntimeError("build_application() did not set the configuration")
-    if state.executor is None:
+    data = app.bot_data
+    settings = data.settings
+    if settings is None:
+        raise RuntimeError("build_application() did not set the settings")
+    if data.executor is None:
         # Two workers: GP fits and decodes of different chats overlap; torch/numpy drop the GIL.
-        state.executor = ThreadPoolExecutor(
+        data.executor = ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="fotorobot-cpu", initializer=single_threaded_torch
         )
-        state.owns_executor = True
-    loop = asyncio.get_running_loop()
-    if state.model is None:
+        data.owns_executor = True
+    if data.model is None:
         from model import FaceModel
 
-        state.model = await loop.run_in_executor(state.executor, FaceModel.load, config.model_path)
-    config.db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await storage.connect(config.db_path)
-    engine = Engine(conn, state.model, state.executor, config)
-    state.deps = Deps(
-        config=config,
-        conn=conn,
-        model=state.model,
-        engine=engine,
-        locks=state.locks,
-        executor=state.executor,
-    )
+        loop = asyncio.get_running_loop()
+        data.model = await loop.run_in_executor(data.executor, FaceModel.load, settings.model_path)
+    engine = await Engine.open(settings, data.model, data.executor)
+    admin = await open_admin(app, engine)
+    data.deps = Deps(settings=settings, engine=engine, admin=admin)
+    await start_group_rounds(app)  # re-arms the stored deadlines of open group rounds
     await register_commands(app)
+    await register_owner_menu(app.bot, admin, sorted(settings.admin_ids))
+
+
+async def open_admin(app: BotApplication, engine: Engine) -> AdminService:
+    """The owners' service; a training run left by an earlier process is reported now."""
+    from bot.admin import AdminService
+    from bot.handlers.admin_reports import TelegramReporter
+
+    return await AdminService.open(engine, TelegramReporter(app.bot, engine))
 
 
 def single_threaded_torch() -> None:
@@ -240,12 +140,18 @@ async def register_commands(app: BotApplication) -> None:
 
 
 async def post_shutdown(app: BotApplication) -> None:
-    """Close the database and stop the worker threads we started."""
-    state = app.bot_data
-    if state.deps is not None:
-        await state.deps.conn.close()
-        state.deps = None
-    if state.owns_executor and state.executor is not None:
-        state.executor.shutdown(wait=True, cancel_futures=True)
-        state.executor = None
-        state.owns_executor = False
+    """Close the engine's database and stop the worker threads we started."""
+    data = app.bot_data
+    await stop_group_rounds(app)  # post_stop did unless the application never started
+    if data.deps is not None and data.deps.admin is not None:
+        await data.deps.admin.close()  # stops a training process: resumable at the next start
+    if data.deps is not None:
+        await data.deps.engine.close()
+        data.deps = None
+    if data.owns_executor and data.executor is not None:
+        data.executor.shutdown(wait=True, cancel_futures=True)
+        data.executor = None
+        data.owns_executor = False
+
+
+__all__ = ["ALLOWED_UPDATES", "BotApplication", "BotContext", "build_application"]

@@ -1,30 +1,41 @@
-"""The domain service behind the handlers: sessions, albums, ratings, uploads.
+"""The service between Telegram and the rest: chats, searches, albums, ratings, uploads, pictures.
 
-Knows storage, optimization and the face model, never Telegram: handlers hand it text and
-ids and get plain results back. Every CPU-heavy step (GP fit, EI, decode, JPEG) runs in the
-executor; callers serialise one chat's calls with its lock (see bot.app.ChatLocks).
+Handlers translate updates into calls on `Engine` and its results (bot.outcomes) into
+messages; only the engine talks to storage, optimization and the face model, and it never
+imports Telegram. Every CPU-heavy step (GP fit, EI, decode, JPEG/PNG/GIF) runs in the
+executor. One chat's calls never overlap: the update processor (bot.ordering) runs a chat's
+updates one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import contextlib
+import dataclasses
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 import storage
+from bot import pictures
+from bot.groups import GroupRounds
+from bot.models import ModelRegistry
+from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
+from bot.search_spaces import SearchSpaces
+from bot.texts import pick_language
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from bot.config import BotConfig
+    from fotorobot.settings import Settings
     from model import FaceModel
     from optimization import LatentSpace, SearchSettings
+
+T = TypeVar("T")  # a picture of the whole search (see _draw)
 
 # Largest photo we download and decode (Telegram's own bot download limit is 20 MB).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -40,24 +51,6 @@ class AlbumPlan:
     state: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class RateOutcome:
-    """What a rating message did.
-
-    status: "error" (unreadable: see error) | "no_round" (nothing to rate) | "closed" (that
-    album is finished) | "partial" (stored, faces still missing) | "complete" (stored, every
-    face rated).
-    """
-
-    status: str
-    error: RatingError | None = None
-    album_size: int = 4
-    round_id: int | None = None
-    rated: list[int] = field(default_factory=list)  # positions with >= 1 vote
-    missing: list[int] = field(default_factory=list)  # positions without a vote
-    stored: list[tuple[int, float]] = field(default_factory=list)  # (position, value) just cast
-
-
 class Engine:
     """Runs searches for chats on one database connection, one face model, one executor."""
 
@@ -66,116 +59,142 @@ class Engine:
         conn: aiosqlite.Connection,
         model: FaceModel,
         executor: Executor,
-        config: BotConfig,
+        settings: Settings,
     ) -> None:
         self.conn = conn
-        self.model = model
+        # Searches keep the model they started with; new ones take the active version.
+        self.models = ModelRegistry(conn, executor, settings.model_path, preloaded=model)
         self.executor = executor
-        self.config = config
-        self.scale: RatingScale = config.rating_scale
-        self._spaces: dict[tuple[int, str], LatentSpace] = {}
-        self._identity: Any = None  # (identity basis, opener latents) once looked up
-        self._identity_checked = False
+        self.settings = settings
+        self.scale: RatingScale = settings.rating_scale
+        self.spaces = SearchSpaces(self.models)  # identity or principal axes per model
+        self.groups = GroupRounds(conn, settings)  # group rounds and every chat's settings
+
+    @classmethod
+    async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
+        """Open (creating and migrating) the settings' database and serve from it."""
+        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await storage.connect(settings.db_path)
+        engine = cls(conn, model, executor, settings)
+        try:
+            await engine.models.start()
+        except BaseException:
+            await conn.close()
+            raise
+        return engine
+
+    async def close(self) -> None:
+        """Close the database connection."""
+        await self.conn.close()
 
     async def run_cpu(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a CPU-bound call in the executor so the event loop keeps serving other chats."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def identity_assets(self) -> Any:
-        """(identity basis, opener latents) of the model if precomputed (a NAME.pt.search.npz
-        beside the checkpoint or the cache; model.search_assets), else None. Never computed
-        here: it takes a minute."""
-        if not self._identity_checked:
-            from model.search_assets import stored_identity_assets
+    def new_settings(self, album_size: int | None = None) -> SearchSettings:
+        """Search settings for a new session of the active model: configured sizes, a fresh
+        seed, its identity axes when it has them (bot.search_spaces)."""
+        size = int(self.settings.album_size if album_size is None else album_size)
+        model = self.models.active_model
+        return self.spaces.new_settings(model, int(self.settings.search_dim), size)
 
-            self._identity = stored_identity_assets(self.model, self.config.model_path)
-            self._identity_checked = True
-        return self._identity
+    # --- chats and people ----------------------------------------------------------------
 
-    def space(self, dim: int, axes: str = "variance") -> LatentSpace:
-        """The cube <-> latent map of this model for a search dimension and axes (cached)."""
-        from optimization import LatentSpace
+    async def record_chat(self, chat_id: int, chat_type: str, title: str | None) -> None:
+        """Create or refresh a chat (a language chosen with /lang is kept)."""
+        await storage.upsert_chat(self.conn, chat_id, chat_type, title=title)
 
-        if (dim, axes) not in self._spaces:
-            # model.LatentBasis is frozen; optimization's BasisLike protocol only reads it.
-            basis: Any = self.model.latent_basis
-            if axes == "identity":
-                ident = self.identity_assets()
-                if ident is None:
-                    raise RuntimeError("this search walks identity axes the model lacks")
-                basis = ident[0]
-            self._spaces[(dim, axes)] = LatentSpace.from_basis(self.model.latent_dim, basis, dim)
-        return self._spaces[(dim, axes)]
+    async def record_user(
+        self, user_id: int, username: str | None, first_name: str | None, language: str | None
+    ) -> None:
+        """Create or refresh a person who talks to the bot."""
+        await storage.upsert_user(
+            self.conn, user_id, username=username, first_name=first_name, language=language
+        )
 
-    def openers(self, settings: SearchSettings) -> np.ndarray | None:
-        """The opening faces as cube points of the session's space (identity axes only)."""
-        ident = self.identity_assets() if settings.axes == "identity" else None
-        if ident is None:
-            return None
-        return self.space(settings.dim, settings.axes).from_latent(ident[1])
+    async def chat_language(self, chat_id: int | None, user_language: str | None) -> str:
+        """Chosen with /lang, else the person's Telegram language, else the default."""
+        if chat_id is not None:
+            chat = await storage.get_chat(self.conn, chat_id)
+            if chat is not None and chat.language:
+                return chat.language
+        return pick_language(user_language, self.settings.default_language)
 
-    def new_settings(self) -> SearchSettings:
-        """Search settings for a new session: configured sizes, a fresh seed; identity axes
-        and the real-face defaults when the model has identity assets."""
-        from optimization import SearchSettings, subspace_dim
-        from optimization.settings import identity_search
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """The chat's language from now on (record_chat first)."""
+        await storage.set_chat_language(self.conn, chat_id, language)
 
-        seed = secrets.randbelow(2**31)
-        album = int(self.config.album_size)
-        if self.identity_assets() is not None:
-            dim = min(int(self.config.search_dim), int(self.model.latent_dim))
-            return identity_search(dim=dim, album_size=album, seed=seed)
-        # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
-        # ratings, so search the principal axes that carry 99% of the encoded variance.
-        basis: Any = self.model.latent_basis
-        dim = subspace_dim(basis, int(self.model.latent_dim), int(self.config.search_dim))
-        return SearchSettings(dim=dim, album_size=album, seed=seed)
+    async def set_chat_active(self, chat_id: int, active: bool) -> None:
+        """Whether the bot may write to the chat (blocked, kicked, back again)."""
+        with contextlib.suppress(storage.NotFound):  # a chat never recorded: nothing to mark
+            await storage.set_chat_active(self.conn, chat_id, active)
 
-    # --- sessions and albums -------------------------------------------------------------
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its search and votes move to the new id."""
+        await storage.migrate_chat(self.conn, old_chat_id, new_chat_id)
 
-    async def start_session(self, chat_id: int) -> storage.SearchSession:
+    # --- searches and albums -------------------------------------------------------------
+
+    async def start_session(self, chat_id: int, started_by: int | None = None) -> None:
         """Close the chat's current search (if any) and open a new one."""
-        settings = self.new_settings()
-        return await storage.start_session(
+        model = self.models.active_model
+        settings = self.new_settings((await self.groups.settings_for(chat_id)).album_size)
+        await storage.start_session(
             self.conn,
             chat_id,
-            self.model.version,
+            model.version,
             settings.to_dict(),
             dim=settings.dim,
-            latent_dim=int(self.model.latent_dim),
+            latent_dim=int(model.latent_dim),
+            started_by=started_by,
         )
 
-    async def current_session(self, chat_id: int) -> storage.SearchSession | None:
-        """The chat's open search session, if any."""
-        return await storage.open_session(self.conn, chat_id)
+    async def end_search(self, chat_id: int) -> None:
+        """Close the chat's open search (its model is gone: it cannot go on)."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is not None:
+            await storage.close_session(self.conn, session.id)
 
-    async def plan_album(self, session: storage.SearchSession) -> AlbumPlan:
-        """Propose the next album of a session from its whole history (GP + EI, or Sobol)."""
-        from optimization import SearchSettings, aggregate_votes, preferences_from_votes
+    async def chat_scale(self, chat_id: int) -> RatingScale:
+        """The rating scale the chat chose (/settings), else the configured one."""
+        return (await self.groups.settings_for(chat_id)).scale
 
-        settings = SearchSettings.from_dict(session.settings)
+    async def has_search(self, chat_id: int) -> bool:
+        """Whether the chat has an open search."""
+        return await storage.open_session(self.conn, chat_id) is not None
+
+    async def plan_album(self, chat_id: int) -> AlbumPlan | None:
+        """The next album of the chat's search (GP + EI, or Sobol); None without a search."""
+        from optimization import SearchSettings, search_inputs
+
+        session = await storage.open_session(self.conn, chat_id)
+        if session is None:
+            return None
+        model = await self.models.get(session.model_version)  # ModelGone: the handler says so
+        # The chat's album size applies from its next album (/settings), in a running search too.
+        album_size = (await self.groups.settings_for(chat_id)).album_size
+        settings = dataclasses.replace(
+            SearchSettings.from_dict(session.settings), album_size=album_size
+        )
         history = await storage.session_history(self.conn, session.id)
-        n = len(history)
-        scores, counts = aggregate_votes(n, history.votes)
-        # The same votes as within-album comparisons, for the preference surrogate.
-        pairs = preferences_from_votes(
-            history.rounds, history.votes, weighted=settings.pref_weighted
-        )
+        # Ratings and poll picks as the search's surrogate reads them (optimization.answers).
+        data = search_inputs(settings, history.rounds, history.votes, history.picks)
+        space = self.spaces.space(model, settings)  # ModelGone too: identity assets gone
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
         points, latents, sources, images, search_state = await self.run_cpu(
             compute_album,
-            self.model,
-            self.space(settings.dim, settings.axes),
+            model,
+            space,
             settings,
             history.points,
-            scores,
-            counts,
+            data.scores,
+            data.counts,
             state.get("search", {}),
             upload_latent,
-            pairs,
-            self.openers(settings),
+            data.pairs,
+            self.spaces.openers(model, settings),
         )
         faces = [
             storage.NewFace(point=points[i], latent=latents[i], source=sources[i], position=i + 1)
@@ -184,19 +203,37 @@ class Engine:
         state["search"] = search_state
         return AlbumPlan(session_id=session.id, faces=faces, images=images, state=state)
 
-    async def commit_album(
-        self, plan: AlbumPlan, message_ids: list[int], prompt_message_id: int | None = None
-    ) -> storage.Round:
-        """Record a sent album (message id per face) and the session state that produced it."""
+    async def commit_album(self, plan: AlbumPlan, message_ids: list[int]) -> int:
+        """Record a sent album (message id per face) and the state behind it; the round id."""
         # One transaction: a restart can never see the album without the state behind it.
-        return await storage.record_album(
-            self.conn,
-            plan.session_id,
-            plan.faces,
-            message_ids,
-            prompt_message_id,
-            state=plan.state,
+        round_ = await storage.record_album(
+            self.conn, plan.session_id, plan.faces, message_ids, state=plan.state
         )
+        return round_.id
+
+    async def round_images(self, round_id: int) -> list[bytes] | None:
+        """A round's album drawn again from its stored latents (to show it once more)."""
+        from bot import render
+
+        round_ = await storage.get_round(self.conn, round_id)
+        if round_ is None or not round_.faces:
+            return None
+        session = await storage.get_session(self.conn, round_.session_id)
+        if session is None:
+            return None
+        # The faces' latents belong to the search's own model (ModelGone: the caller says so).
+        model = await self.models.get(session.model_version)
+        latents = np.stack([face.latent for face in round_.faces])  # (k, latent_dim)
+
+        def draw() -> list[bytes]:
+            return render.album_images(model.decode(latents))
+
+        images: list[bytes] = await self.run_cpu(draw)
+        return images
+
+    async def reattach_album(self, round_id: int, message_ids: list[int]) -> None:
+        """A round's faces were sent again: their new photo messages."""
+        await storage.reattach_album(self.conn, round_id, message_ids)
 
     async def set_prompt(self, round_id: int, message_id: int) -> None:
         """Remember the prompt message, so replies to it rate the album."""
@@ -205,6 +242,20 @@ class Engine:
     async def close_round(self, round_id: int) -> bool:
         """Close a round; True only for the caller that closed it (it sends the next album)."""
         return await storage.close_round(self.conn, round_id)
+
+    async def open_round(self, chat_id: int) -> storage.Round | None:
+        """The chat's open album, if any."""
+        return await storage.open_round(self.conn, chat_id)
+
+    async def next_step(self, chat_id: int) -> NextStep:
+        """What /next does now: resume a search without an album, move on, or explain."""
+        round_ = await storage.open_round(self.conn, chat_id)
+        if round_ is None:
+            return NextStep("resume" if await self.has_search(chat_id) else "no_search")
+        rated, _missing = await self.round_progress(round_)
+        if not rated and not await self.groups.voters(round_.id):  # a poll pick counts too
+            return NextStep("needs_rating")
+        return NextStep("ready", round_id=round_.id)
 
     # --- ratings -----------------------------------------------------------------------
 
@@ -224,11 +275,15 @@ class Engine:
         return await storage.open_round(self.conn, chat_id), None
 
     def parse(
-        self, text: str, album_size: int, target_position: int | None
+        self,
+        text: str,
+        album_size: int,
+        target_position: int | None,
+        scale: RatingScale | None = None,
     ) -> ParsedRatings | RatingError:
-        """Parse a rating message with the configured scale."""
+        """Parse a rating message with the chat's scale (default: the configured one)."""
         return parse_ratings(
-            text, album_size=album_size, scale=self.scale, target_position=target_position
+            text, album_size=album_size, scale=scale or self.scale, target_position=target_position
         )
 
     async def rate(
@@ -249,26 +304,29 @@ class Engine:
                 round_ = await storage.get_round(self.conn, previous[0].round_id)
                 target = None
         if round_ is None:
-            return RateOutcome(status="no_round")
+            return RateOutcome("no_round")
         album_size = len(round_.faces)
-        parsed = self.parse(text, album_size, target)
+        parsed = self.parse(text, album_size, target, await self.chat_scale(chat_id))
         if isinstance(parsed, RatingError):
             return RateOutcome(
-                status="error", error=parsed, album_size=album_size, round_id=round_.id
+                "unreadable", error=parsed, album_size=album_size, round_id=round_.id
             )
         if not round_.is_open:
-            return RateOutcome(status="closed", round_id=round_.id)
+            return RateOutcome("closed", round_id=round_.id)
         by_position = {face.position: face for face in round_.faces}
         votes = [(by_position[r.position].id, float(r.value)) for r in parsed.ratings]
         try:
             await storage.cast_votes(self.conn, chat_id, user_id, votes, text, message_id)
         except storage.RoundClosed:
-            return RateOutcome(status="closed", round_id=round_.id)
+            return RateOutcome("closed", round_id=round_.id)
         rated, missing = await self.round_progress(round_)
-        status = "complete" if not missing else "partial"
         stored = [(r.position, float(r.value)) for r in parsed.ratings]
         return RateOutcome(
-            status=status, round_id=round_.id, rated=rated, missing=missing, stored=stored
+            "partial" if missing else "complete",
+            round_id=round_.id,
+            rated=rated,
+            missing=missing,
+            stored=stored,
         )
 
     async def round_progress(self, round_: storage.Round) -> tuple[list[int], list[int]]:
@@ -278,26 +336,82 @@ class Engine:
         missing = sorted(f.position for f in round_.faces if f.id not in voted_ids)
         return rated, missing
 
-    async def open_round(self, chat_id: int) -> storage.Round | None:
-        """The chat's open album, if any."""
-        return await storage.open_round(self.conn, chat_id)
-
-    async def undo(self, chat_id: int, user_id: int) -> storage.Vote | None:
-        """Take back the user's last vote in this chat (None: nothing to take back)."""
-        return await storage.undo_last_vote(self.conn, chat_id, user_id)
+    async def undo(self, chat_id: int, user_id: int) -> UndoOutcome:
+        """Take back the user's last vote while its album is open."""
+        try:
+            vote = await storage.undo_last_vote(self.conn, chat_id, user_id)
+        except storage.RoundClosed:
+            return UndoOutcome("nothing")
+        if vote is None:
+            return UndoOutcome("nothing")
+        round_ = await storage.open_round(self.conn, chat_id)
+        positions = {f.id: f.position for f in round_.faces} if round_ is not None else {}
+        position = positions.get(vote.face_id)
+        if position is None:
+            return UndoOutcome("nothing")
+        return UndoOutcome("undone", position=position, value=vote.value)
 
     # --- uploads -----------------------------------------------------------------------
 
-    async def encode_upload(self, data: bytes) -> np.ndarray:
-        """Photo bytes -> latent (latent_dim,); raises model.ImageError for a bad image."""
-        latent: np.ndarray = await self.run_cpu(encode_photo, self.model, data)
+    async def encode_upload(self, data: bytes, chat_id: int | None = None) -> np.ndarray:
+        """Photo bytes -> latent (latent_dim,) of the chat's search model (else the active
+        one); raises model.ImageError for a bad image."""
+        session = None if chat_id is None else await storage.open_session(self.conn, chat_id)
+        if session is None:
+            model = self.models.active_model
+        else:
+            model = await self.models.get(session.model_version)
+        latent: np.ndarray = await self.run_cpu(encode_photo, model, data)
         return latent
 
-    async def add_upload(self, session: storage.SearchSession, latent: np.ndarray) -> None:
-        """Queue an uploaded face for the session's next album (replaces an earlier one)."""
+    async def queue_upload(self, chat_id: int, latent: np.ndarray) -> UploadStatus:
+        """Put an uploaded face into the chat's next album (a new search if none is open)."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is None:
+            await self.start_session(chat_id)
+            session = await storage.open_session(self.conn, chat_id)
+            assert session is not None  # just opened, and this chat's updates run in order
         state = dict(session.state)
-        state["upload"] = [float(x) for x in latent]
+        state["upload"] = [float(x) for x in latent]  # replaces an earlier upload
         await storage.save_session_state(self.conn, session.id, state)
+        return "queued" if await storage.open_round(self.conn, chat_id) else "show_now"
+
+    # --- pictures of the whole search ----------------------------------------------------
+
+    async def _draw(
+        self,
+        chat_id: int,
+        draw: Callable[[FaceModel, dict[str, Any], storage.History], T | None],
+        *,
+        needs_votes: bool,
+    ) -> T | None:
+        """draw(settings, history) of the chat's open search, in the executor; None when there
+        is no search, no face, or (needs_votes) no rating yet."""
+        session = await storage.open_session(self.conn, chat_id)
+        if session is None:
+            return None
+        history = await storage.session_history(self.conn, session.id)
+        if len(history) == 0 or (needs_votes and not (history.votes or history.picks)):
+            return None
+        model = await self.models.get(session.model_version)
+        picture: T | None = await self.run_cpu(draw, model, session.settings, history)
+        return picture
+
+    async def best_face_picture(self, chat_id: int) -> BestFacePicture | None:
+        """The best face of the chat's search, large; None before anything was rated."""
+        return await self._draw(chat_id, pictures.best_face_picture, needs_votes=True)
+
+    async def history_picture(self, chat_id: int) -> bytes | None:
+        """One grid of every face shown in the chat's search with its rating (None: no faces)."""
+
+        def draw(model: FaceModel, _settings: dict[str, Any], history: storage.History) -> bytes:
+            return pictures.history_picture(model, history)
+
+        return await self._draw(chat_id, draw, needs_votes=False)
+
+    async def morph_picture(self, chat_id: int) -> bytes | None:
+        """GIF from the first album's best face to the best so far (None: nothing rated)."""
+        return await self._draw(chat_id, pictures.morph_picture, needs_votes=True)
 
 
 def compute_album(
@@ -312,7 +426,8 @@ def compute_album(
     pairs: np.ndarray | None = None,
     openers: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[bytes], dict[str, Any]]:
-    """CPU part of a round: propose k points, map to latents, decode, encode JPEGs."""
+    """CPU part of a round: propose k points (after the opening faces, if any), map to
+    latents, decode, encode JPEGs. pairs: within-album comparisons (preference surrogate)."""
     from bot import render
     from optimization import new_search, observe, propose
 
@@ -320,7 +435,7 @@ def compute_album(
     proposal = propose(search, settings.album_size, openers)
     new_points = np.array(proposal.points, dtype=np.float32)  # (k, dim)
     latents = np.array(space.to_latent(new_points), dtype=np.float32)  # (k, latent_dim)
-    sources = list(proposal.sources)
+    sources: list[str] = list(proposal.sources)
     if upload_latent is not None:
         # The uploaded face takes an exploratory slot: the last EI one, else the last one.
         ei_slots = [i for i, s in enumerate(sources) if s == "ei"]
@@ -334,8 +449,7 @@ def compute_album(
 
 
 def encode_photo(model: FaceModel, data: bytes) -> np.ndarray:
-    """Decode, centre-crop and resize a photo, then encode it to its posterior mean latent."""
-    from model import face_array_from_bytes
-
-    face = face_array_from_bytes(data, model.image_size)  # (S, S, 3) uint8
+    """Find and align the photo's face (or crop it, for a model of unaligned faces), then
+    encode it to its posterior mean latent."""
+    face = model.face_from_photo(data)  # (S, S, 3) uint8
     return np.asarray(model.encode(face[None]), dtype=np.float32)[0]  # (latent_dim,)

@@ -110,6 +110,11 @@ def bot_commands(lang: str) -> list[tuple[str, str]]:
     return list(_CATALOGUES.get(lang, en).COMMANDS)
 
 
+def admin_commands(lang: str) -> list[tuple[str, str]]:
+    """(command, description) of the owners' commands, shown in owners' menus only."""
+    return list(_CATALOGUES.get(lang, en).ADMIN_COMMANDS)
+
+
 def message_keys() -> frozenset[str]:
     """Every message key (the English catalogue is the reference)."""
     return frozenset(en.MESSAGES)

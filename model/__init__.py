@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from model.config import LatentBasis, TrainConfig, VAEConfig
-    from model.face_model import FaceModel, default_model_path
+    from model.face_model import FaceModel, default_model_path, resolve_model
     from model.images import ImageError, face_array_from_bytes
     from model.synthetic import ATTRIBUTE_NAMES, FaceAttributes, synthetic_face, synthetic_faces
 
 _EXPORTS = {
     "FaceModel": "model.face_model",
     "default_model_path": "model.face_model",
+    "resolve_model": "model.face_model",
     "VAEConfig": "model.config",
     "TrainConfig": "model.config",
     "LatentBasis": "model.config",
@@ -39,6 +40,7 @@ __all__ = [
     "VAEConfig",
     "default_model_path",
     "face_array_from_bytes",
+    "resolve_model",
     "synthetic_face",
     "synthetic_faces",
 ]

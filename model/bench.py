@@ -12,12 +12,30 @@ from typing import Any
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot bench model`."""
-    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
+    parser.add_argument(
+        "--model", default=None, help="checkpoint path or bundled model name (default: celeba)"
+    )
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the figures here")
     parser.add_argument("--faces", type=int, default=1000, help="synthetic faces to time")
     parser.add_argument("--train-steps", type=int, default=8, help="training steps to time")
     parser.add_argument("--decode-calls", type=int, default=300, help="decode calls to time")
-    parser.add_argument("--heldout", type=int, default=600, help="held-out faces for the PSNR")
+    parser.add_argument(
+        "--heldout",
+        type=int,
+        default=2000,
+        help="evaluation faces measured, at most (default %(default)s)",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="folder of the model's photos, if it moved (the evaluation split is taken from it)",
+    )
+    parser.add_argument(
+        "--search-dim",
+        type=int,
+        default=16,
+        help="principal axes of the search subspace for the ceiling (default %(default)s)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
 
 
@@ -94,17 +112,21 @@ def bench_decode(fm: Any, calls: int, n: int = 4) -> dict[str, Any]:
     return {"decode": _percentiles(dec), "encode": _percentiles(enc), "faces": n}
 
 
-def bench_quality(fm: Any, ckpt: dict[str, Any], n: int) -> dict[str, Any]:
-    """Held-out PSNR/SSIM of the model recomputed from its recorded data split."""
+def bench_quality(
+    fm: Any, ckpt: dict[str, Any], n: int, data: str | None = None, search_dim: int = 16
+) -> dict[str, Any]:
+    """PSNR/SSIM/KL on the model's evaluation faces (its evaluation split, else held-out
+    validation faces), and for photo models the identity figures (model.identity_bench)."""
     import numpy as np
     import torch
 
-    from model.heldout import heldout_faces
+    from model.heldout import evaluation_faces
     from model.losses import ssim
 
-    originals = heldout_faces(ckpt, limit=n)
-    if originals is None:
+    found = evaluation_faces(ckpt, limit=n, data=data)
+    if found is None:
         return {"heldout": None}
+    originals, source = found
     recons = fm.decode(fm.encode(originals))
     a = originals.astype(np.float64) / 255.0
     b = recons.astype(np.float64) / 255.0
@@ -115,6 +137,7 @@ def bench_quality(fm: Any, ckpt: dict[str, Any], n: int) -> dict[str, Any]:
         mean, logvar = fm.net.encode(ta)  # (n, d), (n, d)
     kl_per_dim = (0.5 * (mean**2 + logvar.exp() - 1 - logvar)).mean(dim=0).numpy()  # (d,)
     report: dict[str, Any] = {
+        "faces": source,
         "heldout": len(a),
         "psnr_db": round(float(np.mean(-10 * np.log10(mse))), 3),
         "ssim": round(float(ssim(tb, ta).mean()), 4),
@@ -129,6 +152,15 @@ def bench_quality(fm: Any, ckpt: dict[str, Any], n: int) -> dict[str, Any]:
         for k in (8, 12, 16, 20):
             if k < len(var):
                 report[f"pca_variance_top{k}"] = round(float(var[:k].sum() / var.sum()), 4)
+    if fm.config.aligned:
+        # A photo model: who the faces are is what matters (synthetic faces have no identity).
+        from model.identity import IdentityMetric
+        from model.identity_bench import identity_figures, prior_figures
+
+        report["identity"] = identity_figures(
+            fm, originals, IdentityMetric(), search_dims=(search_dim,)
+        )
+        report["prior_detected"] = prior_figures(fm, n=min(n, 500), dim=search_dim)
     return report
 
 
@@ -137,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from model.checkpoint import CheckpointError, load_checkpoint
-    from model.face_model import FaceModel, default_model_path
+    from model.face_model import FaceModel, resolve_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    path = Path(args.model) if args.model else default_model_path()
+    path = resolve_model(args.model)
     try:
         fm = FaceModel.load(path)
         ckpt = load_checkpoint(path)
@@ -161,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         ("generator", lambda: bench_generator(args.faces)),
         ("training", lambda: bench_training(fm.config, args.train_steps)),
         ("album_latency", lambda: bench_decode(fm, args.decode_calls)),
-        ("quality", lambda: bench_quality(fm, ckpt, args.heldout)),
+        ("quality", lambda: bench_quality(fm, ckpt, args.heldout, args.data, args.search_dim)),
     ]
     for name, fn in steps:
         report[name] = fn()

@@ -9,7 +9,9 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot sample`."""
-    parser.add_argument("--model", default=None, help="checkpoint (default: the bundled model)")
+    parser.add_argument(
+        "--model", default=None, help="checkpoint path or bundled model name (default: celeba)"
+    )
     parser.add_argument("--out", required=True, help="PNG to write")
     parser.add_argument(
         "--samples", type=int, default=32, help="prior samples (default %(default)s)"
@@ -26,6 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="std of the prior samples (default %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="(default %(default)s)")
+    parser.add_argument(
+        "--space",
+        choices=("search", "prior"),
+        default="search",
+        help="search: faces as the bot draws them (the encoded mean + the top principal axes); "
+        "prior: z ~ N(0, I) (default %(default)s)",
+    )
+    parser.add_argument(
+        "--search-dim",
+        type=int,
+        default=16,
+        help="principal axes of --space search (default %(default)s)",
+    )
     parser.add_argument(
         "--data",
         default=None,
@@ -50,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from model.checkpoint import CheckpointError, load_checkpoint
-    from model.face_model import FaceModel, default_model_path
+    from model.face_model import FaceModel, resolve_model
     from model.grid import make_grid, pairs, stack, titled
     from model.heldout import heldout_faces
     from model.synthetic import synthetic_faces
 
-    path = Path(args.model) if args.model else default_model_path()
+    path = resolve_model(args.model)
     try:
         fm = FaceModel.load(path)
         ckpt = load_checkpoint(path)
@@ -63,12 +78,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"fotorobot sample: cannot load {path}: {err}", file=sys.stderr)
         return 2
     rng = np.random.default_rng(args.seed)
-    z = rng.standard_normal((args.samples, fm.latent_dim)) * args.temperature  # (n, d)
+    basis = fm.latent_basis
+    if args.space == "search" and basis is not None:
+        # As the bot draws faces: the encoded mean plus a standard normal along the top
+        # principal axes the search walks.
+        k = min(args.search_dim, fm.latent_dim)
+        t = rng.standard_normal((args.samples, k)) * args.temperature  # (n, k)
+        z = basis.mean + t @ basis.axes[:, :k].T  # (n, d)
+        what = f"faces the search draws: top {k} principal axes"
+    else:
+        z = rng.standard_normal((args.samples, fm.latent_dim)) * args.temperature  # (n, d)
+        what = f"prior samples z ~ N(0, {args.temperature:g}^2 I)"
     panels = [
-        titled(
-            make_grid(fm.decode(z), args.cols, scale=args.scale),
-            f"prior samples z ~ N(0, {args.temperature:g}^2 I)  [{fm.version}]",
-        )
+        titled(make_grid(fm.decode(z), args.cols, scale=args.scale), f"{what}  [{fm.version}]")
     ]
     if args.recons > 0:
         originals = heldout_faces(ckpt, limit=args.recons, data=args.data)
@@ -86,7 +108,6 @@ def run(args: argparse.Namespace) -> int:
     stack(panels).save(args.out)
     print(f"wrote {args.out}", file=sys.stderr)
     if args.axes_grid:
-        basis = fm.latent_basis
         if basis is None:
             print("note: this checkpoint has no latent basis; no axes grid", file=sys.stderr)
         else:

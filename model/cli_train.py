@@ -121,6 +121,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--progress-json",
+        metavar="PATH",
+        default=None,
+        help="append progress as JSON lines (step: loss, images/s, ETA; epoch; done) to PATH",
+    )
+    parser.add_argument(
+        "--keep-epochs",
+        action="store_true",
+        help="also keep each epoch's checkpoint as OUT.epochK.pt (named in --progress-json)",
+    )
+    parser.add_argument(
         "--weights-digest",
         metavar="PREFIX",
         default=None,
@@ -150,19 +161,12 @@ def _validate(args: argparse.Namespace) -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train; returns a process exit code."""
+def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, VAEConfig] | str:
+    """The recipe and the network the flags ask for, or what is wrong with them (also used
+    by `fotorobot tune`, which takes the same flags)."""
     problem = _validate(args)
     if problem:
-        print(f"fotorobot train: {problem}", file=sys.stderr)
-        return 2
-    import torch  # after argument checks, so --help and mistakes answer fast
-
-    from model.data import DataError
-    from model.train import train
-
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
+        return problem
     try:
         vc = VAEConfig(
             image_size=args.image_size,
@@ -175,8 +179,7 @@ def run(args: argparse.Namespace) -> int:
             dec_extra=args.dec_extra,
         )
     except ValueError as err:
-        print(f"fotorobot train: {err}", file=sys.stderr)
-        return 2
+        return str(err)
     tc = TrainConfig(
         data=args.data,
         out=args.out,
@@ -193,6 +196,27 @@ def run(args: argparse.Namespace) -> int:
         flip=args.flip,
         identity_batch=args.identity_batch,
     )
+    return tc, vc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; returns a process exit code."""
+    built = configs_from_args(args)
+    if isinstance(built, str):
+        print(f"fotorobot train: {built}", file=sys.stderr)
+        return 2
+    tc, vc = built
+    import torch  # after argument checks, so --help and mistakes answer fast
+
+    from model.data import DataError
+    from model.progress import ProgressWriter
+    from model.train import train
+
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
+    writer = None
+    if args.progress_json:
+        writer = ProgressWriter(args.progress_json, keep_epochs=args.keep_epochs)
     try:
         result = train(
             tc,
@@ -200,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=not args.no_progress,
             digest_path=args.weights_digest,
+            on_progress=writer,
         )
     except DataError as err:
         print(f"fotorobot train: {err}", file=sys.stderr)
@@ -209,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if int(os.environ.get("RANK", "0")) == 0:
         m = result["metrics"]
+        if writer is not None:
+            writer.write({"event": "done", "metrics": m, "seconds": result["seconds"]})
         if m:
             print(
                 f"done in {result['seconds']:.0f} s: held-out PSNR {m['psnr']:.2f} dB, "

@@ -21,6 +21,7 @@ class VAEConfig:
     recon: str = "mse"  # "mse" or "ssim-l1"
     identity_weight: float = 0.0  # weight of the identity loss (model.identity_loss); 0: off
     dataset: str = ""  # e.g. "synthetic:20000" or a folder path
+    aligned: bool = False  # trained on aligned photos: photos are aligned (model.align) to encode
     epoch: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
     version: str = ""  # filled in on load: sha256[:12] of the checkpoint file

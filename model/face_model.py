@@ -34,9 +34,31 @@ def _own_copy(a: np.ndarray) -> np.ndarray:
     return np.array(a, order="C", copy=True)
 
 
+# The checkpoints shipped inside the package, by name (FOTOROBOT_MODEL and --model take these
+# names as well as paths).
+BUNDLED_MODELS = {"synthetic": "synthetic.pt"}
+DEFAULT_MODEL = "synthetic"
+
+
+def bundled_model_path(name: str) -> Path:
+    """The file of a bundled model."""
+    if name not in BUNDLED_MODELS:
+        raise ValueError(f"no bundled model {name!r} (bundled: {', '.join(BUNDLED_MODELS)})")
+    return Path(__file__).resolve().parent / "weights" / BUNDLED_MODELS[name]
+
+
 def default_model_path() -> Path:
-    """The bundled checkpoint shipped inside the package."""
-    return Path(__file__).resolve().parent / "weights" / "default.pt"
+    """The checkpoint the bot, the emulator and the benches use unless told otherwise."""
+    return bundled_model_path(DEFAULT_MODEL)
+
+
+def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
+    """A bundled model's name, a checkpoint's path, or None (the default model) -> its file."""
+    if spec is None or str(spec) == "":
+        return default_model_path()
+    if str(spec) in BUNDLED_MODELS:
+        return bundled_model_path(str(spec))
+    return Path(spec).expanduser()
 
 
 class FaceModel:
@@ -83,6 +105,16 @@ class FaceModel:
     def latent_basis(self) -> LatentBasis | None:
         """Principal axes of the encoded training set, if the checkpoint has them."""
         return self._basis
+
+    def face_from_photo(self, data: bytes) -> np.ndarray:
+        """A photo file's bytes as this model's input face (S, S, 3) uint8: its largest face
+        aligned to the canonical frame for a model trained on aligned photos, else the photo's
+        centre square. Raises ImageError (kind "no_face" when a photo model finds no face)."""
+        from model.images import aligned_face_from_bytes, face_array_from_bytes
+
+        if self.config.aligned:
+            return aligned_face_from_bytes(data, self.image_size)
+        return face_array_from_bytes(data, self.image_size)
 
     def decode(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(n, d) latents -> (n, S, S, 3) uint8 faces."""

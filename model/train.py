@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ from model.photo_folder import default_cache_dir
 from model.vae import VAE, channels_last
 
 BASIS_SAMPLE = 5000  # training faces encoded for the latent basis at each checkpoint
+
+# Called (main process only) with plain-data events: "step" during an epoch, "epoch" once its
+# checkpoint is written. The bot's admin side follows a background run through them.
+ProgressCallback = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -211,10 +216,12 @@ def train(
     resume: bool = False,
     progress: bool = True,
     digest_path: str | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Train (or continue training) a VAE and write a checkpoint after every epoch."""
     d, device = _init_distributed()
-    result = _train(tc, vc, d, device, resume, progress, digest_path)
+    report = on_progress if d.main else None
+    result = _train(tc, vc, d, device, resume, progress, digest_path, report)
     if d.world > 1:
         # Tear down together, and only after a clean run: a rank that destroys the group while
         # its peer still has gloo work in flight can abort at exit ("terminate called without
@@ -234,6 +241,7 @@ def _train(
     resume: bool,
     progress: bool,
     digest_path: str | None,
+    on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     if resume and Path(tc.out).exists():
         # The architecture comes from the checkpoint; the CLI may only change the recipe.
@@ -243,6 +251,7 @@ def _train(
         tc.data, vc.image_size, tc.workers, align=tc.align, eval_from=tc.eval_from
     )
     vc.dataset = data.description
+    vc.aligned = tc.align and bool(data.names)  # photos (synthetic faces have no names)
     all_images = torch.from_numpy(data.images).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
     train_idx, hold_idx = split_indices(len(all_images), tc.holdout, tc.seed)
     train_images, hold_images = all_images[train_idx], all_images[hold_idx]
@@ -252,8 +261,7 @@ def _train(
         f" faces ({data.skipped} unreadable and {data.no_face} without a face skipped,"
         f" {data.ignored} non-image files ignored, {data.evaluation} kept for evaluation)",
     )
-    photos = bool(data.names)  # a photo folder (synthetic faces have no file names)
-    metric, targets = _identity_setup(vc, train_images, photos, d, progress)
+    metric, targets = _identity_setup(vc, train_images, bool(data.names), d, progress)
 
     net = VAE(vc).to(device)
     channels_last(net)
@@ -336,6 +344,21 @@ def _train(
                 ips=f"{rate:.0f}",
                 refresh=False,
             )
+            if on_progress is not None:
+                # Remaining steps of this epoch and the next ones at this epoch's pace.
+                left = steps - step - 1 + steps * (tc.epochs - epoch - 1)
+                on_progress(
+                    {
+                        "event": "step",
+                        "epoch": epoch + 1,
+                        "epochs": tc.epochs,
+                        "step": step + 1,
+                        "steps": steps,
+                        "loss": run_loss,
+                        "images_per_s": rate,
+                        "eta_s": left * (time.perf_counter() - t0) / (step + 1),
+                    }
+                )
         bar.close()
         sched.step()
         _sync_buffers(net, d)
@@ -362,6 +385,16 @@ def _train(
                 file=sys.stderr,
                 flush=True,
             )
+            if on_progress is not None:
+                on_progress(
+                    {
+                        "event": "epoch",
+                        "epoch": epoch + 1,
+                        "epochs": tc.epochs,
+                        "metrics": dict(vc.metrics),
+                        "checkpoint": str(tc.out),
+                    }
+                )
         if d.world > 1:
             dist.barrier()
     if digest_path:

@@ -186,7 +186,7 @@ def plot_identity(
         else:
             bd = best_distance(t)
         x = np.arange(1, bd.shape[1] + 1)
-        bold = name.split("+")[0] in ("ours", "pref", "pick")
+        bold = name.split("+")[0] in ("ours", "pref", "ours-picks")
         (line,) = ax1.plot(x, bd.mean(0), label=name, lw=2 if bold else 1.2)
         share = (bd < SAME_PERSON_DISTANCE).mean(0)
         ax2.plot(x, share, color=line.get_color(), lw=2 if bold else 1.2)

@@ -2,7 +2,7 @@
 
 Pure: the face model enters as callables, decode ((n, D) float -> (n, H, W, 3) uint8) and
 optionally describe (faces -> (n, 128) dlib descriptors); targets are images (real photos,
-or decoded latents). The command line (bot/bench_search.py) loads the model and prints;
+or decoded latents). The command line (fotorobot/bench_search.py) loads the model and prints;
 optimization.bench_report turns the traces into tables, intervals and plots.
 
 A strategy is named by a spec: a base name, then "+key=value" overrides, e.g.
@@ -39,12 +39,17 @@ STRATEGIES = {
     "cma-sub": "CMA-ES in the search subspace, population 4",
     "ours": "ours: EI albums of 4, numeric GP on ratings",
     "pref": "ours with the preference GP on within-album comparisons of the ratings",
-    "pick": "ours with the preference GP on 'closest' picks (1 answer per album)",
+    # A group poll's answer: the rater says which face of each album is closest (1 answer per
+    # album), stored and turned into search data exactly as the bot does (optimization.picks
+    # answer_data): the numeric GP on standardised picks, or with surrogate auto/preference
+    # the preference GP on "picked > unpicked" comparisons.
+    "ours-picks": "ours told only the closest face of each album (a group poll's pick)",
     "ours-full": "ours over the full latent (no subspace)",
 }
-DEFAULT_STRATEGIES = ("random", "thesis", "cma", "ours", "pref", "pick")
-# Names a model's SearchContext.presets may define (model.search_assets: its own search).
-PRESET_NAMES = ("ours", "ours-numeric", "ours-pref", "ours-pick", "ours-pca")
+DEFAULT_STRATEGIES = ("random", "thesis", "cma", "ours", "pref", "ours-picks")
+# Names a model's SearchContext.presets may define (fotorobot.bench_search_model: its own
+# search; "ours-picks" is a base strategy too, the preset puts it in the identity space).
+PRESET_NAMES = ("ours", "ours-numeric", "ours-pref", "ours-picks", "ours-pca")
 # Overrides that pick the space or the first faces rather than a SearchSettings field.
 SPACE_KEYS = ("axes", "scale", "openers")
 
@@ -103,7 +108,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
             overrides[key] = json.loads(raw)
         except json.JSONDecodeError:
             overrides[key] = raw
-    if overrides and base not in ("ours", "pref", "pick", "ours-full", "thesis", "cma-sub"):
+    if overrides and base not in ("ours", "pref", "ours-picks", "ours-full", "thesis", "cma-sub"):
         raise ValueError(f"{base!r} takes no overrides")
     return base, overrides
 
@@ -111,7 +116,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
 def make_strategy(spec: str, ctx: SearchContext, cfg: BenchConfig, seed: int) -> Strategy:
     """One fresh strategy instance for one target (override axes=NAME picks a basis)."""
     latent_dim, bases = ctx.latent_dim, ctx.bases
-    if spec in PRESET_NAMES and spec not in ctx.presets and spec != "ours":
+    if spec in PRESET_NAMES and spec not in ctx.presets and spec not in STRATEGIES:
         raise ValueError(f"{spec!r} needs a model with identity assets")
     base, over = parse_spec(ctx.presets.get(spec, spec))
     basis = bases.get(str(over.get("axes", "variance")))
@@ -135,14 +140,14 @@ def make_strategy(spec: str, ctx: SearchContext, cfg: BenchConfig, seed: int) ->
     settings = SearchSettings(dim=dim, album_size=cfg.album, seed=seed)
     if over.get("axes") in ("variance", "identity"):
         settings = replace(settings, axes=str(over["axes"]))
-    if base in ("pref", "pick"):
+    if base == "pref":
         settings = replace(settings, surrogate="preference")
     settings = replace(settings, **settings_over)  # type: ignore[arg-type]
     n_open = int(over.get("openers", 0))  # type: ignore[call-overload]
     if n_open and (ctx.openers is None or len(ctx.openers) < n_open):
         raise ValueError(f"{spec!r} wants {n_open} openers and the context has fewer")
     openers = ctx.openers[:n_open] if n_open and ctx.openers is not None else None
-    feedback = "pick" if base == "pick" else "ratings"
+    feedback = "pick" if base == "ours-picks" else "ratings"
     return OursStrategy(space, settings, feedback=feedback, openers=openers)
 
 

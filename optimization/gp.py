@@ -2,7 +2,7 @@
 
 GPy fits the hyperparameters (surrogate.py); prediction and its gradients for the acquisition
 optimiser live here because they are called hundreds of times per round and GPy's per-call
-overhead would dominate the latency budget. tests/test_optimization.py
+overhead would dominate the latency budget. tests/optimization/test_core.py
 (test_numpy_posterior_matches_gpy) checks that both agree.
 """
 

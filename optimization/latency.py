@@ -9,12 +9,12 @@ from dataclasses import replace
 import numpy as np
 
 from optimization.preference import pairs_from_album
-from optimization.search import Search, fit_model, new_search, observe, propose
+from optimization.search import Search, fit_gp, new_search, observe, propose
 from optimization.settings import SearchSettings
 from optimization.space import LatentSpace
 
 
-def _history(dim: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_history(dim: int, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """n rated points of a smooth random preference (a bump), ratings 1..10 with noise."""
     centre = rng.uniform(0.2, 0.8, size=dim)
     x = rng.uniform(size=(n, dim))
@@ -56,11 +56,11 @@ def round_latency(
         res: dict[str, list[float]] = {"fit": [], "round": [], "round+decode": []}
         for r in range(reps):
             rng = np.random.default_rng([seed, n, r])
-            x, y = _history(dim, n, rng)
+            x, y = _random_history(dim, n, rng)
             prev = propose(_search(settings, x[:-album], y[:-album], {}))
             s = _search(settings, x, y, prev.state)
             t0 = time.perf_counter()
-            fit_model(s)
+            fit_gp(s)
             t1 = time.perf_counter()
             p = propose(s)
             t2 = time.perf_counter()

@@ -48,10 +48,11 @@ def preferences_from_votes(
 
     rounds (n,): the album (round) of each face. votes: (face, rater, value) ratings; within
     one album, every two faces one rater rated differently make a pair (ties say nothing
-    about the order and are dropped). picks: (face, rater) "closest" choices; the picked
-    face beats every other face of its album. Values never mix across raters or albums, so
-    each person's own scale cancels out. weighted: a pair is repeated by its rating gap in
-    the rater's own points (1..MAX_REPEAT), so a clear preference counts more than a near-tie.
+    about the order and are dropped). picks: (face, rater) "closest" choices; a picked
+    face beats every face of its album that rater did not pick. Values never mix across
+    raters or albums, so each person's own scale cancels out. weighted: a pair is repeated
+    by its rating gap in the rater's own points (1..MAX_REPEAT), so a clear preference counts
+    more than a near-tie.
     """
     rnd = np.asarray(list(rounds), dtype=np.int64).reshape(-1)
     n = len(rnd)
@@ -75,11 +76,17 @@ def preferences_from_votes(
     members: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(rnd):
         members[int(r)].append(i)
-    for face, _rater in picks:
+    # A poll may take several picks from one person: each beats the faces that person left
+    # unpicked (two picked faces of one album say nothing about each other).
+    chosen: dict[tuple[int, Hashable], set[int]] = defaultdict(set)
+    for face, rater in picks:
         f = int(face)
         if not 0 <= f < n:
             raise ValueError(f"pick of face {f} outside 0..{n - 1}")
-        out.extend((f, other) for other in members[int(rnd[f])] if other != f)
+        chosen[(int(rnd[f]), rater)].add(f)
+    for (album, _rater), picked in chosen.items():
+        for f in sorted(picked):
+            out.extend((f, other) for other in members[album] if other not in picked)
     return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 

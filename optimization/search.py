@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -46,22 +46,30 @@ class Search:
     pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
 
+# Where a proposed point came from: the first album (Sobol or an opener), EI, the
+# posterior-mean maximum, or space-filling points when there is no usable GP.
+Source = Literal["initial", "ei", "best", "random"]
+# How the surrogate was obtained: the numeric GP fitted, its warm start kept, its defaults, or
+# the preference GP (Laplace, fitted to within-album comparisons).
+FitStatus = Literal["ok", "fixed", "default", "preference"]
+
+
 @dataclass(frozen=True)
 class Proposal:
     """The next album: points (k, dim), a source per point, and state for the next round."""
 
     points: np.ndarray  # (k, dim)
-    sources: list[str]  # "initial" (Sobol or an opener) | "ei" | "best" | "random"
+    sources: list[Source]
     state: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Model:
-    """A fitted surrogate over the usable observations of a search."""
+class FittedGP:
+    """The GP surrogate (numeric or preference) fitted to the usable observations of a search."""
 
     posterior: PosteriorLike
     index: np.ndarray  # (m,) indices into search.points of the observations used
-    status: str  # "ok" | "fixed" | "default"
+    status: FitStatus
     y_mean: float
     y_std: float
 
@@ -124,16 +132,16 @@ def _usable(search: Search) -> np.ndarray:
     return np.flatnonzero((search.counts > 0) & np.isfinite(search.scores))
 
 
-def fit_model(search: Search, refit: bool = True) -> Model | None:
+def fit_gp(search: Search, refit: bool = True) -> FittedGP | None:
     """GP over the usable observations; falls back to fixed, then default hyperparameters.
 
     None when there are too few observations or even the default posterior fails.
     """
     with _one_blas_thread():
-        return _fit_model(search, refit)
+        return _fit_gp(search, refit)
 
 
-def _fit_model(search: Search, refit: bool) -> Model | None:
+def _fit_gp(search: Search, refit: bool) -> FittedGP | None:
     s = search.settings
     if uses_preference(search):
         pref = _fit_preference(search)
@@ -151,7 +159,8 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
     y = (raw - y_mean) / y_std
     warm = Hyper.from_dict(search.state.get("gp"), s.dim)
     start = warm or default_hyper(s.dim)
-    hyper, status = start, "fixed"
+    hyper: Hyper = start
+    status: FitStatus = "fixed"
     if refit:
         try:
             from optimization.surrogate import fit_hyperparameters
@@ -166,11 +175,15 @@ def _fit_model(search: Search, refit: bool) -> Model | None:
         except Exception as exc:
             # Any GPy failure (linear algebra, paramz, NaN) must not crash a chat.
             log.warning("GP fit failed (%s: %s); fixed hyperparameters", type(exc).__name__, exc)
-    for h, st in ((hyper, status), (default_hyper(s.dim), "default")):
+    attempts: tuple[tuple[Hyper, FitStatus], ...] = (
+        (hyper, status),
+        (default_hyper(s.dim), "default"),
+    )
+    for h, st in attempts:
         noise = max(h.noise, s.noise_floor) / counts
         try:
             post = build_posterior(x, y, noise, h).as_linear()
-            return Model(post, idx, st, y_mean, y_std)
+            return FittedGP(post, idx, st, y_mean, y_std)
         except (np.linalg.LinAlgError, ValueError) as exc:
             log.warning("GP posterior failed (%s); trying default hyperparameters", exc)
     return None
@@ -189,7 +202,7 @@ def uses_preference(search: Search) -> bool:
     return bool(np.any(search.counts[np.unique(search.pairs)] == 0))
 
 
-def _fit_preference(search: Search) -> Model | None:
+def _fit_preference(search: Search) -> FittedGP | None:
     """Laplace preference GP over the faces that take part in a comparison."""
     from optimization.preference import fit_preference_grid
 
@@ -205,7 +218,7 @@ def _fit_preference(search: Search) -> Model | None:
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         log.warning("preference fit failed (%s)", exc)
         return None
-    return Model(fit.posterior, idx, "preference", 0.0, 1.0)
+    return FittedGP(fit.posterior, idx, "preference", 0.0, 1.0)
 
 
 def best_index(search: Search) -> int | None:
@@ -221,12 +234,12 @@ def _best_index(search: Search) -> int | None:
             mean, _ = pref.posterior.predict(pref.posterior.x)
             return int(pref.index[int(np.argmax(mean))])
     warm = Hyper.from_dict(search.state.get("gp"), search.settings.dim)
-    model = _fit_model(search, refit=warm is None)
-    if model is None:
+    gp = _fit_gp(search, refit=warm is None)
+    if gp is None:
         idx = _usable(search)
         return int(idx[np.argmax(search.scores[idx])]) if len(idx) else None
-    mean, _ = model.posterior.predict(model.posterior.x)
-    return int(model.index[int(np.argmax(mean))])
+    mean, _ = gp.posterior.predict(gp.posterior.x)
+    return int(gp.index[int(np.argmax(mean))])
 
 
 def propose(search: Search, k: int | None = None, openers: ArrayLike | None = None) -> Proposal:
@@ -254,24 +267,26 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
         opening = opening[n_shown : n_shown + k]
     if len(opening) == k:
         return Proposal(opening.copy(), ["initial"] * k, state)
-    model = _fit_model(search, True)
-    if model is None:
-        source = "initial" if len(_usable(search)) == 0 and not len(search.pairs) else "random"
+    gp = _fit_gp(search, True)
+    if gp is None:
+        unanswered = len(_usable(search)) == 0 and not len(search.pairs)
+        source: Source = "initial" if unanswered else "random"
         pts = project_typical(sobol_points(s.dim, n_shown, k - len(opening), s.seed), s.radius)
         state["fit"] = "none"
-        srcs = ["initial"] * len(opening) + [source] * len(pts)
+        srcs: list[Source] = ["initial" for _ in opening]
+        srcs += [source] * len(pts)
         return Proposal(np.vstack([opening, pts]), srcs, state)
-    post = model.posterior
-    if model.status != "preference":  # the numeric GP's warm start only
+    post = gp.posterior
+    if gp.status != "preference":  # the numeric GP's warm start only
         state["gp"] = post.hyper.to_dict()
-    state["fit"] = model.status
+    state["fit"] = gp.status
     try:
         mean_obs, _ = post.predict(post.x)
         best = float(mean_obs.max())
         incumbent = post.x[int(np.argmax(mean_obs))]
         box, min_distance = None, s.min_distance
         if s.trust_region:
-            newest = int(model.index[int(np.argmax(mean_obs))])
+            newest = int(gp.index[int(np.argmax(mean_obs))])
             box, length = _trust_region(search, state, incumbent, newest, post.hyper.lengthscale)
             # near-twins are judged relative to the region: a small region needs close faces
             min_distance = min(s.min_distance, 0.25 * length)
@@ -279,7 +294,7 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
             box = _coarse_box(box, incumbent, s.coarse_dims)
         cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius, box)
         chosen: list[np.ndarray] = list(opening)
-        sources: list[str] = ["initial"] * len(opening)
+        sources: list[Source] = ["initial" for _ in opening]
         if s.best_slot and k - len(chosen) >= 2:
             chosen.append(maximise_mean(post, cands, s.radius))
             sources.append("best")
@@ -306,8 +321,9 @@ def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) ->
         log.warning("acquisition failed (%s); proposing space-filling points", exc)
         state["fit"] = "failed"
         pts = _space_filling(search.points, s.dim, k - len(opening), s.seed, n_shown, s.radius)
-        srcs = ["initial"] * len(opening) + ["random"] * len(pts)
-        return Proposal(np.vstack([opening, pts]), srcs, state)
+        fallback: list[Source] = ["initial" for _ in opening]
+        fallback += ["random" for _ in pts]
+        return Proposal(np.vstack([opening, pts]), fallback, state)
 
 
 def _coarse_box(box: Box | None, incumbent: np.ndarray, active: int) -> Box:

@@ -9,9 +9,10 @@ from typing import Protocol
 import numpy as np
 
 from optimization.acquisition import probability_of_improvement, probability_of_improvement_grad
+from optimization.answers import search_inputs
 from optimization.batch import multistart_lbfgsb
 from optimization.gp import Hyper, build_posterior
-from optimization.preference import pairs_from_album, pairs_from_pick
+from optimization.preference import pairs_from_album
 from optimization.search import new_search, observe, propose
 from optimization.settings import SearchSettings
 from optimization.space import LatentSpace
@@ -57,8 +58,10 @@ class OursStrategy:
     """EI albums from optimization.search over the cube of a LatentSpace.
 
     Ratings are stored both as scores (the numeric GP's data) and as the album's pairwise
-    comparisons (the preference GP's), exactly as the bot stores a chat's votes; with
-    feedback="pick" only the picked face's wins are stored.
+    comparisons (the preference GP's), exactly as the bot stores a chat's votes. With
+    feedback="pick" the rater only says which face of each album is closest (a group poll's
+    answer), and the picks become search data through optimization.answers.search_inputs,
+    the bot's own path.
     """
 
     def __init__(
@@ -78,6 +81,8 @@ class OursStrategy:
         self._openers = (
             np.zeros((0, settings.dim)) if openers is None else space.from_latent(openers)
         )
+        self._rounds: list[int] = []  # feedback="pick": each face's album
+        self._picks: list[tuple[int, int]] = []  # (face, person 0)
 
     def ask(self) -> np.ndarray:
         p = propose(self.search, openers=self._openers)
@@ -92,11 +97,13 @@ class OursStrategy:
         self.search = observe(self.search, self._points, r, ones, pairs)
 
     def tell_pick(self, picked: int) -> None:
-        k = len(self._points)
-        zeros = np.zeros(k, dtype=np.int64)
-        self.search = observe(
-            self.search, self._points, np.zeros(k), zeros, pairs_from_pick(k, picked)
-        )
+        start, album = len(self.search.points), len(set(self._rounds))
+        self._rounds.extend([album] * len(self._points))
+        self._picks.append((start + int(picked), 0))
+        points = np.vstack([self.search.points, self._points])
+        data = search_inputs(self.search.settings, self._rounds, (), self._picks)
+        empty = new_search(self.search.settings, self.search.state)
+        self.search = observe(empty, points, data.scores, data.counts, data.pairs)
 
 
 class CMAStrategy:
@@ -177,18 +184,18 @@ class ThesisStrategy:
         import GPy
 
         kern = GPy.kern.Matern52(self.d, variance=1.0)
-        model = GPy.models.GPRegression(
+        gp = GPy.models.GPRegression(
             self.x, y[:, None], kern, noise_var=max(float(y.var()) * 0.01, 1e-6)
         )
         if self._params is not None:
-            model[:] = self._params
-        model.optimize(optimizer="lbfgsb", max_iters=1000, messages=False)
-        self._params = model.param_array.copy()
+            gp[:] = self._params
+        gp.optimize(optimizer="lbfgsb", max_iters=1000, messages=False)
+        self._params = gp.param_array.copy()
         span = 2.0 * self.box
         return Hyper(
             float(kern.variance.values[0]),
             np.full(self.d, float(kern.lengthscale.values[0]) / span),
-            float(model.Gaussian_noise.variance.values[0]),
+            float(gp.Gaussian_noise.variance.values[0]),
         )
 
     def _next_point(self) -> np.ndarray:

@@ -35,10 +35,9 @@ def lengthscale_prior(dim: int) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Fit:
-    """Result of one hyperparameter fit: the values and how they were obtained."""
+    """Result of one hyperparameter fit (failures raise; the caller falls back)."""
 
     hyper: Hyper
-    status: str  # "ok" (optimised) | "fixed" (fallback to warm/default values)
     log_likelihood: float  # log marginal likelihood + log prior (the MAP objective)
 
 
@@ -125,10 +124,10 @@ def _fit_once(
     kern.lengthscale.set_prior(GPy.priors.LogGaussian(mu, sigma), warning=False)
     lik = _count_weighted_gaussian(counts, float(np.clip(start.noise, noise_floor * 1.001, nhi)))
     lik.variance.constrain_bounded(noise_floor, nhi, warning=False)
-    model = GPy.core.GP(x, y.reshape(-1, 1), kern, lik, name="search_gp")
+    gp = GPy.core.GP(x, y.reshape(-1, 1), kern, lik, name="search_gp")
     if max_iters > 0:
-        model.optimize(optimizer="lbfgsb", max_iters=max_iters, messages=False)
-    ll = -float(model.objective_function())  # log likelihood + log prior
+        gp.optimize(optimizer="lbfgsb", max_iters=max_iters, messages=False)
+    ll = -float(gp.objective_function())  # log likelihood + log prior
     hyper = Hyper(
         variance=float(kern.variance.values[0]),
         lengthscale=np.clip(np.array(kern.lengthscale.values, dtype=np.float64), lo, hi),
@@ -137,4 +136,4 @@ def _fit_once(
     values = np.concatenate([[hyper.variance, hyper.noise, ll], hyper.lengthscale])
     if not np.all(np.isfinite(values)):
         raise FloatingPointError("GP fit produced non-finite values")
-    return Fit(hyper, "ok", ll)
+    return Fit(hyper, ll)

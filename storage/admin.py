@@ -13,7 +13,7 @@ from storage.rows import TRAINING_STATES, AuditEntry, ModelVersion, TrainingRun
 LOG_TAIL_CHARS = 4000  # what an admin sees of a run's log; the full log stays in its file
 
 
-def _model_from_row(row: aiosqlite.Row) -> ModelVersion:
+def model_from_row(row: aiosqlite.Row) -> ModelVersion:
     return ModelVersion(
         version=row["version"],
         path=row["path"],
@@ -21,10 +21,14 @@ def _model_from_row(row: aiosqlite.Row) -> ModelVersion:
         metrics=loads_json(row["metrics"]),
         active=bool(row["active"]),
         created_at=row["created_at"],
+        trained_by=row["trained_by"],
+        source=row["source"],
+        run_id=row["run_id"],
+        epoch=row["epoch"],
     )
 
 
-def _run_from_row(row: aiosqlite.Row) -> TrainingRun:
+def run_from_row(row: aiosqlite.Row) -> TrainingRun:
     return TrainingRun(
         id=row["id"],
         requested_by=row["requested_by"],
@@ -35,6 +39,13 @@ def _run_from_row(row: aiosqlite.Row) -> TrainingRun:
         model_version=row["model_version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        pid=row["pid"],
+        epoch=row["epoch"],
+        epochs=row["epochs"],
+        workdir=row["workdir"],
+        finished_at=row["finished_at"],
     )
 
 
@@ -46,51 +57,93 @@ async def register_model_version(
     metrics: dict[str, Any],
     *,
     active: bool = False,
+    trained_by: int | None = None,
+    source: str | None = None,
+    run_id: int | None = None,
+    epoch: int | None = None,
 ) -> ModelVersion:
-    """Record (or refresh) a checkpoint; with active=True it becomes the only active one."""
+    """Record (or refresh) a checkpoint; with active=True it becomes the only active one.
+
+    trained_by/source/run_id/epoch say who made it from what (kept from the first record when
+    a refresh leaves them out)."""
     if not version:
         raise BadValue("model version must be a non-empty string")
     cfg, met = dumps_json(config, "model config"), dumps_json(metrics, "model metrics")
     async with write_tx(conn):
-        if active:
-            await conn.execute("UPDATE model_versions SET active = 0 WHERE active = 1")
-        await conn.execute(
-            """INSERT INTO model_versions (version, path, config, metrics, active, created_at)
-               VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (version) DO UPDATE SET path = excluded.path,
-                   config = excluded.config, metrics = excluded.metrics,
-                   active = MAX(model_versions.active, excluded.active)""",
-            (version, str(path), cfg, met, int(active), now()),
+        row: aiosqlite.Row | None = await upsert_model_version(
+            conn, version, str(path), cfg, met, (trained_by, source, run_id, epoch)
         )
-        row = await fetch_one(conn, "SELECT * FROM model_versions WHERE version = ?", (version,))
+        if active and row is not None and not row["active"]:
+            await set_active(conn, version, None)
+            row = await fetch_one(
+                conn, "SELECT * FROM model_versions WHERE version = ?", (version,)
+            )
     assert row is not None
-    return _model_from_row(row)
+    return model_from_row(row)
 
 
-async def activate_model_version(conn: aiosqlite.Connection, version: str) -> None:
-    """Make one registered model version the active one (the bot's default for new sessions)."""
+async def upsert_model_version(
+    conn: aiosqlite.Connection,
+    version: str,
+    path: str,
+    config_json: str,
+    metrics_json: str,
+    provenance: tuple[int | None, str | None, int | None, int | None],
+) -> aiosqlite.Row:
+    """INSERT or refresh one model_versions row inside the caller's transaction."""
+    await conn.execute(
+        """INSERT INTO model_versions (version, path, config, metrics, active, created_at,
+               trained_by, source, run_id, epoch)
+           VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+           ON CONFLICT (version) DO UPDATE SET path = excluded.path,
+               config = excluded.config, metrics = excluded.metrics,
+               trained_by = COALESCE(excluded.trained_by, model_versions.trained_by),
+               source = COALESCE(excluded.source, model_versions.source),
+               run_id = COALESCE(excluded.run_id, model_versions.run_id),
+               epoch = COALESCE(excluded.epoch, model_versions.epoch)""",
+        (version, path, config_json, metrics_json, now(), *provenance),
+    )
+    row = await fetch_one(conn, "SELECT * FROM model_versions WHERE version = ?", (version,))
+    assert row is not None
+    return row
+
+
+async def set_active(conn: aiosqlite.Connection, version: str, by: int | None) -> None:
+    """Make `version` the only active one and record the activation (caller's transaction)."""
+    await conn.execute("UPDATE model_versions SET active = 0 WHERE active = 1")
+    await conn.execute("UPDATE model_versions SET active = 1 WHERE version = ?", (version,))
+    await conn.execute(
+        "INSERT INTO model_activations (version, activated_by, created_at) VALUES (?, ?, ?)",
+        (version, by, now()),
+    )
+
+
+async def activate_model_version(
+    conn: aiosqlite.Connection, version: str, activated_by: int | None = None
+) -> None:
+    """Make one registered model version the active one (the bot's default for new sessions);
+    the activation is recorded for /rollback."""
     async with write_tx(conn):
         if (
             await fetch_one(conn, "SELECT 1 FROM model_versions WHERE version = ?", (version,))
             is None
         ):
             raise NotFound(f"model version {version!r} is not registered")
-        await conn.execute("UPDATE model_versions SET active = 0 WHERE active = 1")
-        await conn.execute("UPDATE model_versions SET active = 1 WHERE version = ?", (version,))
+        await set_active(conn, version, activated_by)
 
 
 async def active_model_version(conn: aiosqlite.Connection) -> ModelVersion | None:
     """The active model version, or None."""
     async with read_tx(conn):
         row = await fetch_one(conn, "SELECT * FROM model_versions WHERE active = 1")
-    return _model_from_row(row) if row else None
+    return model_from_row(row) if row else None
 
 
 async def list_model_versions(conn: aiosqlite.Connection) -> list[ModelVersion]:
     """All registered model versions, newest first."""
     async with read_tx(conn):
         rows = await fetch_all(conn, "SELECT * FROM model_versions ORDER BY created_at DESC")
-    return [_model_from_row(r) for r in rows]
+    return [model_from_row(r) for r in rows]
 
 
 async def start_training_run(
@@ -107,7 +160,7 @@ async def start_training_run(
         )
         row = await fetch_one(conn, "SELECT * FROM training_runs WHERE id = ?", (cur.lastrowid,))
     assert row is not None
-    return _run_from_row(row)
+    return run_from_row(row)
 
 
 async def update_training_run(
@@ -144,14 +197,14 @@ async def update_training_run(
             raise NotFound(f"training run {run_id} does not exist")
         row = await fetch_one(conn, "SELECT * FROM training_runs WHERE id = ?", (run_id,))
     assert row is not None
-    return _run_from_row(row)
+    return run_from_row(row)
 
 
 async def get_training_run(conn: aiosqlite.Connection, run_id: int) -> TrainingRun | None:
     """A training run by id, or None."""
     async with read_tx(conn):
         row = await fetch_one(conn, "SELECT * FROM training_runs WHERE id = ?", (run_id,))
-    return _run_from_row(row) if row else None
+    return run_from_row(row) if row else None
 
 
 async def list_training_runs(conn: aiosqlite.Connection, limit: int = 20) -> list[TrainingRun]:
@@ -160,7 +213,7 @@ async def list_training_runs(conn: aiosqlite.Connection, limit: int = 20) -> lis
         rows = await fetch_all(
             conn, "SELECT * FROM training_runs ORDER BY id DESC LIMIT ?", (int(limit),)
         )
-    return [_run_from_row(r) for r in rows]
+    return [run_from_row(r) for r in rows]
 
 
 async def log_admin_action(

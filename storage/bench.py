@@ -96,7 +96,7 @@ async def _vote_rates(path: pathlib.Path, sync: str, n: int) -> dict[str, float]
     }
 
 
-async def _history(path: pathlib.Path, n_faces: int, repeats: int) -> dict[str, float]:
+async def _history_load_times(path: pathlib.Path, n_faces: int, repeats: int) -> dict[str, float]:
     conn = await connect(path)
     try:
         sid, _ = await _session_with_faces(conn, 2, n_faces, 3, np.random.default_rng(1))
@@ -141,7 +141,7 @@ async def _measure(args: argparse.Namespace, workdir: pathlib.Path) -> dict[str,
     for sync in ("FULL", "NORMAL"):
         rates = await _vote_rates(workdir / f"votes_{sync}.sqlite3", sync, args.votes)
         figures |= {f"{k}_{sync.lower()}": v for k, v in rates.items()}
-    figures |= await _history(workdir / "history.sqlite3", args.faces, args.repeats)
+    figures |= await _history_load_times(workdir / "history.sqlite3", args.faces, args.repeats)
     figures["bytes_per_1000_faces_no_votes"] = await _size(
         workdir / "size0.sqlite3", args.size_faces, 0
     )

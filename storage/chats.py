@@ -12,7 +12,7 @@ from storage.rows import Chat, User
 
 # Every table with a chat_id column, in the order rows must move on a chat migration
 # (parents first, so foreign keys hold at every statement).
-CHAT_TABLES = ("sessions", "rounds", "faces", "votes", "audit_log")
+CHAT_TABLES = ("sessions", "rounds", "faces", "votes", "audit_log", "picks", "restart_requests")
 
 
 def chat_from_row(row: aiosqlite.Row) -> Chat:
@@ -154,6 +154,7 @@ async def migrate_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id
         for forget_ids in (
             "UPDATE faces SET message_id = NULL WHERE chat_id = ?",
             "UPDATE rounds SET prompt_message_id = NULL WHERE chat_id = ?",
+            "UPDATE rounds SET poll_message_id = NULL WHERE chat_id = ?",
             "UPDATE votes SET message_id = NULL WHERE chat_id = ?",
         ):
             await conn.execute(forget_ids, (old_chat_id,))
@@ -173,25 +174,30 @@ async def upsert_user(
     language: str | None = None,
 ) -> User:
     """Create or refresh a user (names follow Telegram; None keeps what was stored)."""
-    t = now()
     async with write_tx(conn):
-        await conn.execute(
-            """INSERT INTO users (user_id, username, first_name, language, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (user_id) DO UPDATE SET
-                   username = COALESCE(excluded.username, users.username),
-                   first_name = COALESCE(excluded.first_name, users.first_name),
-                   language = COALESCE(excluded.language, users.language),
-                   updated_at = excluded.updated_at""",
-            (user_id, username, first_name, language, t, t),
-        )
+        await store_user(conn, user_id, username, first_name, language)
         row = await fetch_one(conn, "SELECT * FROM users WHERE user_id = ?", (user_id,))
     assert row is not None
     return user_from_row(row)
 
 
-async def get_user(conn: aiosqlite.Connection, user_id: int) -> User | None:
-    """The user, or None."""
-    async with read_tx(conn):
-        row = await fetch_one(conn, "SELECT * FROM users WHERE user_id = ?", (user_id,))
-    return user_from_row(row) if row else None
+async def store_user(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    username: str | None,
+    first_name: str | None,
+    language: str | None,
+) -> None:
+    """Insert or refresh a users row inside the caller's transaction (None keeps what was
+    stored)."""
+    t = now()
+    await conn.execute(
+        """INSERT INTO users (user_id, username, first_name, language, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (user_id) DO UPDATE SET
+               username = COALESCE(excluded.username, users.username),
+               first_name = COALESCE(excluded.first_name, users.first_name),
+               language = COALESCE(excluded.language, users.language),
+               updated_at = excluded.updated_at""",
+        (user_id, username, first_name, language, t, t),
+    )

@@ -29,12 +29,6 @@ _LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = weakref.
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 
 
-def default_db_path() -> pathlib.Path:
-    """$FOTOROBOT_DB, else ./data/fotorobot.sqlite3 (the bot's config passes explicit paths)."""
-    env = os.environ.get("FOTOROBOT_DB")
-    return pathlib.Path(env) if env else pathlib.Path("data") / "fotorobot.sqlite3"
-
-
 async def connect(
     path: str | os.PathLike[str], *, synchronous: str = "FULL", busy_timeout_ms: int = 5000
 ) -> aiosqlite.Connection:

@@ -37,3 +37,7 @@ class DuplicateMessage(StorageError):
 
 class SchemaTooNew(StorageError):
     """The database was written by a newer fotorobot; this code cannot use it safely."""
+
+
+class TrainingBusy(StorageError):
+    """A training run is already queued or running: one at a time."""

@@ -1,4 +1,4 @@
-"""A chat's full export (JSON-able) and its deletion (/forget), plus online backup."""
+"""A chat's full export (JSON-able), and online backup of the whole database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.blobs import from_blob
-from storage.db import exclusive, fetch_all, fetch_one, loads_json, read_tx, write_tx
+from storage.db import exclusive, fetch_all, fetch_one, loads_json, read_tx
 
 EXPORT_FORMAT = 1
 
@@ -40,11 +40,15 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
         votes = await fetch_all(
             conn, "SELECT * FROM votes WHERE chat_id = ? ORDER BY id", (chat_id,)
         )
+        picks = await fetch_all(
+            conn, "SELECT * FROM picks WHERE chat_id = ? ORDER BY id", (chat_id,)
+        )
         users = await fetch_all(
             conn,
             """SELECT * FROM users WHERE user_id IN (SELECT user_id FROM votes WHERE chat_id = ?)
+               OR user_id IN (SELECT user_id FROM picks WHERE chat_id = ?)
                OR user_id = ? ORDER BY user_id""",
-            (chat_id, chat_id),
+            (chat_id, chat_id, chat_id),
         )
         audit = await fetch_all(
             conn, "SELECT * FROM audit_log WHERE chat_id = ? ORDER BY id", (chat_id,)
@@ -76,6 +80,7 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
                     "number",
                     "prompt_message_id",
                     "poll_id",
+                    "poll_message_id",
                     "opened_at",
                     "closed_at",
                     "deadline",
@@ -105,6 +110,7 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
                 "latent_dim": s["latent_dim"],
                 "opened_at": s["opened_at"],
                 "closed_at": s["closed_at"],
+                "started_by": s["started_by"],
                 "rounds": rounds_by_session.get(s["id"], []),
             }
             for s in sessions
@@ -125,6 +131,10 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
             }
             for v in votes
         ],
+        "picks": [
+            {key: p[key] for key in ("id", "face_id", "user_id", "round_id", "created_at")}
+            for p in picks
+        ],
         "users": [
             {key: u[key] for key in ("user_id", "username", "first_name", "language")}
             for u in users
@@ -140,35 +150,6 @@ async def export_chat(conn: aiosqlite.Connection, chat_id: int) -> dict[str, Any
             for a in audit
         ],
     }
-
-
-async def forget_chat(conn: aiosqlite.Connection, chat_id: int) -> bool:
-    """Delete every row of a chat (/forget); False if the chat was unknown.
-
-    Users who voted only here lose their row too (their names were this chat's data), and in a
-    private chat (chat id == user id) so does the user, unless they still vote in a group.
-    """
-    async with write_tx(conn):
-        if await fetch_one(conn, "SELECT 1 FROM chats WHERE chat_id = ?", (chat_id,)) is None:
-            return False
-        voters = await fetch_all(
-            conn, "SELECT DISTINCT user_id FROM votes WHERE chat_id = ?", (chat_id,)
-        )
-        # Cascades through sessions, rounds, faces, votes and audit rows.
-        await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
-        for row in voters:
-            await conn.execute(
-                """DELETE FROM users WHERE user_id = ?
-                   AND NOT EXISTS (SELECT 1 FROM votes WHERE votes.user_id = users.user_id)""",
-                (row["user_id"],),
-            )
-        # Deleting a user cascades to their votes, so only users with no vote left elsewhere go.
-        await conn.execute(
-            """DELETE FROM users WHERE user_id = ?
-               AND NOT EXISTS (SELECT 1 FROM votes WHERE votes.user_id = users.user_id)""",
-            (chat_id,),
-        )
-    return True
 
 
 def backup_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:

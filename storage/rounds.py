@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -59,6 +58,7 @@ async def load_round(conn: aiosqlite.Connection, round_id: int) -> Round | None:
         closed_at=row["closed_at"],
         deadline=row["deadline"],
         faces=tuple(face_from_row(f) for f in faces),
+        poll_message_id=row["poll_message_id"],
     )
 
 
@@ -205,45 +205,6 @@ async def set_round_deadline(
         (deadline, round_id),
         f"round {round_id}",
     )
-
-
-async def set_face_message(conn: aiosqlite.Connection, face_id: int, message_id: int) -> None:
-    """Attach (or correct) the photo message id of one face."""
-    await _set(
-        conn,
-        "UPDATE faces SET message_id = ? WHERE id = ?",
-        (message_id, face_id),
-        f"face {face_id}",
-    )
-
-
-async def set_face_file_id(conn: aiosqlite.Connection, face_id: int, file_id: str) -> None:
-    """Remember Telegram's file_id of a sent photo so it can be re-sent without uploading."""
-    await _set(
-        conn, "UPDATE faces SET file_id = ? WHERE id = ?", (file_id, face_id), f"face {face_id}"
-    )
-
-
-async def set_face_scores(
-    conn: aiosqlite.Connection,
-    session_id: int,
-    face_ids: Sequence[int],
-    scores: Sequence[float | None],
-) -> None:
-    """Cache aggregated scores of a session's faces (None or NaN: no score); used by best_face."""
-    if len(face_ids) != len(scores):
-        raise BadValue(f"{len(face_ids)} face ids but {len(scores)} scores")
-    params = []
-    for fid, s in zip(face_ids, scores, strict=True):
-        value = None if s is None or not math.isfinite(float(s)) else float(s)
-        params.append((value, int(fid), session_id))
-    async with write_tx(conn):
-        for p in params:
-            cur = await conn.execute(
-                "UPDATE faces SET score = ? WHERE id = ? AND session_id = ?", p
-            )
-            if cur.rowcount != 1:
-                raise NotFound(f"face {p[1]} is not part of search session {session_id}")
 
 
 async def get_round(conn: aiosqlite.Connection, round_id: int) -> Round | None:

@@ -8,7 +8,18 @@ from typing import Any
 import numpy as np
 
 SOURCES = ("initial", "ei", "upload", "best", "random")
-TRAINING_STATES = ("queued", "running", "done", "failed", "cancelled")
+# queued/running: the one live run; interrupted: the bot restarted under it (resumable);
+# discarded: an admin threw its checkpoints away.
+TRAINING_STATES = (
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+    "interrupted",
+    "discarded",
+)
+LIVE_TRAINING_STATES = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class SearchSession:
     latent_dim: int | None
     opened_at: float
     closed_at: float | None
+    started_by: int | None = None  # who started it (a group's starter may move it on)
 
     @property
     def is_open(self) -> bool:
@@ -70,7 +82,7 @@ class Face:
     model_version: str
     message_id: int | None
     file_id: str | None
-    score: float | None  # aggregated score cache written by set_face_scores
+    score: float | None  # schema v3 cache column; nothing writes it (the GP picks the best face)
     created_at: float
 
 
@@ -86,6 +98,7 @@ class Round:
     closed_at: float | None
     deadline: float | None
     faces: tuple[Face, ...] = ()
+    poll_message_id: int | None = None  # the group's poll of this album (stopPoll closes it)
 
     @property
     def is_open(self) -> bool:
@@ -121,6 +134,8 @@ class History:
     positions: np.ndarray  # (n,) int64
     sources: list[str]
     votes: list[tuple[int, int, float]] = field(default_factory=list)  # (face_index, user, value)
+    # "closest" picks from group polls: (face_index, user); the face's round is rounds[index]
+    picks: list[tuple[int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.face_ids.shape[0])
@@ -134,6 +149,10 @@ class ModelVersion:
     metrics: dict[str, Any]
     active: bool
     created_at: float
+    trained_by: int | None = None  # the admin whose run wrote it (None: configured file)
+    source: str | None = None  # what it was trained from ("synthetic:256", a dataset folder)
+    run_id: int | None = None
+    epoch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,9 +163,21 @@ class TrainingRun:
     state: str  # one of TRAINING_STATES
     progress: float  # 0..1
     log_tail: str
-    model_version: str | None
+    model_version: str | None  # the latest registered checkpoint of the run
     created_at: float
     updated_at: float
+    chat_id: int | None = None  # where the run reports (its progress message)
+    message_id: int | None = None  # the progress message
+    pid: int | None = None  # the training process (its process group) while it runs
+    epoch: int = 0  # epochs finished
+    epochs: int | None = None
+    workdir: str | None = None  # the run's folder: checkpoints, progress, log
+    finished_at: float | None = None
+
+    @property
+    def live(self) -> bool:
+        """Queued or running: the one run the bot supervises."""
+        return self.state in LIVE_TRAINING_STATES
 
 
 @dataclass(frozen=True)

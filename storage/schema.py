@@ -167,10 +167,104 @@ async def _v3_scores(conn: aiosqlite.Connection) -> None:
     await conn.execute("CREATE INDEX votes_user ON votes(chat_id, user_id, id)")
 
 
+async def _v4_training(conn: aiosqlite.Connection) -> None:
+    """Background training as the admin commands run it: where a run reports and its process,
+    the 'interrupted' and 'discarded' states, who trained each model version from what, and the
+    activations /rollback walks back."""
+    # SQLite cannot change a CHECK constraint: the runs table is rebuilt with its rows.
+    await conn.execute(
+        """CREATE TABLE training_runs_v4 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            requested_by INTEGER,
+            config TEXT NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled',
+                                 'interrupted', 'discarded')),
+            progress REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+            log_tail TEXT NOT NULL DEFAULT '',
+            model_version TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            chat_id INTEGER REFERENCES chats(chat_id) ON DELETE SET NULL,
+            message_id INTEGER,
+            pid INTEGER,
+            epoch INTEGER NOT NULL DEFAULT 0,
+            epochs INTEGER,
+            workdir TEXT,
+            finished_at REAL
+        )"""
+    )
+    await conn.execute(
+        """INSERT INTO training_runs_v4 (id, requested_by, config, state, progress, log_tail,
+               model_version, created_at, updated_at)
+           SELECT id, requested_by, config, state, progress, log_tail, model_version,
+               created_at, updated_at FROM training_runs"""
+    )
+    await conn.execute("DROP TABLE training_runs")
+    await conn.execute("ALTER TABLE training_runs_v4 RENAME TO training_runs")
+    # One run at a time, whatever the bot's code does: a second live row cannot exist.
+    await conn.execute(
+        "CREATE UNIQUE INDEX training_runs_one_live ON training_runs((0))"
+        " WHERE state IN ('queued', 'running')"
+    )
+    for column in ("trained_by INTEGER", "source TEXT", "run_id INTEGER", "epoch INTEGER"):
+        await conn.execute(f"ALTER TABLE model_versions ADD COLUMN {column}")
+    await conn.execute("CREATE INDEX model_versions_run ON model_versions(run_id)")
+    await conn.execute(
+        """CREATE TABLE model_activations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            version TEXT NOT NULL REFERENCES model_versions(version) ON DELETE CASCADE,
+            activated_by INTEGER,
+            undone INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+            created_at REAL NOT NULL
+        )"""
+    )
+    # The version active before this step is where /rollback's history starts.
+    await conn.execute(
+        """INSERT INTO model_activations (version, activated_by, created_at)
+           SELECT version, NULL, created_at FROM model_versions WHERE active = 1"""
+    )
+    await conn.execute(
+        "CREATE INDEX sessions_open_model ON sessions(model_version) WHERE closed_at IS NULL"
+    )
+
+
+async def _v5_group_votes(conn: aiosqlite.Connection) -> None:
+    """Group rounds: "closest" picks from polls, the poll's message, the search's starter, and
+    members' requests for a new search."""
+    # One pick per person per face, like votes; a poll answer replaces the person's picks of
+    # that round (an empty answer retracts them). Picks are their own table, not votes with a
+    # marker: votes hold one rating per person per face, and a person may both rate a face by
+    # reply and pick it in the poll.
+    await conn.execute(
+        """CREATE TABLE picks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+            round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            UNIQUE (face_id, user_id)
+        )"""
+    )
+    await conn.execute("CREATE INDEX picks_round ON picks(round_id, user_id)")
+    await conn.execute("ALTER TABLE rounds ADD COLUMN poll_message_id INTEGER")
+    await conn.execute("ALTER TABLE sessions ADD COLUMN started_by INTEGER")
+    await conn.execute(
+        """CREATE TABLE restart_requests (
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (session_id, user_id)
+        )"""
+    )
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 # Step i (1-based) takes a database from user_version i-1 to i.
-MIGRATIONS: list[Migration] = [_v1_core, _v2_admin, _v3_scores]
+MIGRATIONS: list[Migration] = [_v1_core, _v2_admin, _v3_scores, _v4_training, _v5_group_votes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import dumps_json, fetch_all, fetch_one, loads_json, now, read_tx, write_tx
+from storage.db import dumps_json, fetch_one, loads_json, now, read_tx, write_tx
 from storage.errors import BadValue, NotFound
 from storage.rows import SearchSession
 
@@ -23,6 +23,7 @@ def session_from_row(row: aiosqlite.Row) -> SearchSession:
         latent_dim=row["latent_dim"],
         opened_at=row["opened_at"],
         closed_at=row["closed_at"],
+        started_by=row["started_by"],
     )
 
 
@@ -42,11 +43,12 @@ async def start_session(
     *,
     dim: int | None = None,
     latent_dim: int | None = None,
+    started_by: int | None = None,
 ) -> SearchSession:
     """Open a new search for the chat, closing its previous session and open round.
 
     `dim` defaults to settings["dim"]; dimensions left unknown are fixed by the first album,
-    and every later face must match them.
+    and every later face must match them. `started_by` is the user who asked for it.
     """
     if dim is None and isinstance(settings.get("dim"), int):
         dim = settings["dim"]
@@ -68,8 +70,8 @@ async def start_session(
         )
         cur = await conn.execute(
             """INSERT INTO sessions (chat_id, model_version, settings, state, dim, latent_dim,
-                                     opened_at) VALUES (?, ?, ?, '{}', ?, ?, ?)""",
-            (chat_id, model_version, settings_json, dim, latent_dim, t),
+                                     opened_at, started_by) VALUES (?, ?, ?, '{}', ?, ?, ?, ?)""",
+            (chat_id, model_version, settings_json, dim, latent_dim, t, started_by),
         )
         row = await fetch_one(conn, "SELECT * FROM sessions WHERE id = ?", (cur.lastrowid,))
     assert row is not None
@@ -90,15 +92,6 @@ async def get_session(conn: aiosqlite.Connection, session_id: int) -> SearchSess
     async with read_tx(conn):
         row = await fetch_one(conn, "SELECT * FROM sessions WHERE id = ?", (session_id,))
     return session_from_row(row) if row else None
-
-
-async def list_sessions(conn: aiosqlite.Connection, chat_id: int) -> list[SearchSession]:
-    """All sessions of a chat, oldest first."""
-    async with read_tx(conn):
-        rows = await fetch_all(
-            conn, "SELECT * FROM sessions WHERE chat_id = ? ORDER BY id", (chat_id,)
-        )
-    return [session_from_row(r) for r in rows]
 
 
 async def save_session_state(

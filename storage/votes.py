@@ -11,8 +11,8 @@ import numpy as np
 from storage.blobs import from_blob
 from storage.db import fetch_all, fetch_one, now, read_tx, write_tx
 from storage.errors import BadValue, NotFound, RoundClosed, WrongChat
-from storage.rounds import FACE_SELECT, face_from_row
-from storage.rows import Face, History, Vote
+from storage.polls import load_picks
+from storage.rows import History, Vote
 
 
 def vote_from_row(row: aiosqlite.Row) -> Vote:
@@ -193,13 +193,8 @@ async def undo_last_vote(conn: aiosqlite.Connection, chat_id: int, user_id: int)
     return undone[0] if undone else None
 
 
-async def undo_last_cast(conn: aiosqlite.Connection, chat_id: int, user_id: int) -> list[Vote]:
-    """Delete every vote of the user's latest message ("8 3 5 6" -> all four); [] if none."""
-    return await _undo(conn, chat_id, user_id, whole_cast=True)
-
-
 async def session_history(conn: aiosqlite.Connection, session_id: int) -> History:
-    """All faces of a session (round, position order) and their votes, as GP-ready arrays."""
+    """All faces of a session (round, position order), their votes and poll picks, GP-ready."""
     async with read_tx(conn):
         srow = await fetch_one(
             conn, "SELECT dim, latent_dim FROM sessions WHERE id = ?", (session_id,)
@@ -219,6 +214,8 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
                JOIN faces f ON f.id = v.face_id WHERE f.session_id = ? ORDER BY v.id""",
             (session_id,),
         )
+        index = {f["id"]: i for i, f in enumerate(faces)}
+        picks = await load_picks(conn, session_id, index)
     dim, latent_dim = srow["dim"] or 0, srow["latent_dim"] or 0
     n = len(faces)
     points = np.empty((n, dim), dtype=np.float32)  # (n, dim)
@@ -226,7 +223,6 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
     for i, f in enumerate(faces):
         points[i] = from_blob(f["point"], dim, f"point of face {f['id']}")
         latents[i] = from_blob(f["latent"], latent_dim, f"latent of face {f['id']}")
-    index = {f["id"]: i for i, f in enumerate(faces)}
     return History(
         face_ids=np.array([f["id"] for f in faces], dtype=np.int64),  # (n,)
         points=points,
@@ -235,27 +231,5 @@ async def session_history(conn: aiosqlite.Connection, session_id: int) -> Histor
         positions=np.array([f["position"] for f in faces], dtype=np.int64),  # (n,)
         sources=[f["source"] for f in faces],
         votes=[(index[v["face_id"]], int(v["user_id"]), float(v["value"])) for v in votes],
+        picks=picks,
     )
-
-
-async def best_face(conn: aiosqlite.Connection, session_id: int) -> Face | None:
-    """The session's best face: highest cached score, else highest mean vote; None if unrated."""
-    async with read_tx(conn):
-        row = await fetch_one(
-            conn,
-            FACE_SELECT
-            + """ WHERE f.session_id = ? AND f.score IS NOT NULL
-                             ORDER BY f.score DESC, f.n_votes DESC, f.id LIMIT 1""",
-            (session_id,),
-        )
-        if row is None:
-            row = await fetch_one(
-                conn,
-                FACE_SELECT
-                + """ JOIN (SELECT v.face_id, AVG(v.value) AS mean, COUNT(*) AS n
-                             FROM votes v JOIN faces f2 ON f2.id = v.face_id
-                             WHERE f2.session_id = ? GROUP BY v.face_id) a ON a.face_id = f.id
-                      WHERE f.session_id = ? ORDER BY a.mean DESC, a.n DESC, f.id LIMIT 1""",
-                (session_id, session_id),
-            )
-    return face_from_row(row) if row else None

@@ -14,8 +14,9 @@ from typing import Any
 from PIL import Image
 
 from bot.app import BotApplication, build_application
-from bot.fakeapi import FakeBotAPI, FakeRequest, Msg
-from bot.fakeapi.model import Chat, User
+from bot.ordering import ChatOrderedUpdateProcessor
+from fotorobot.settings import Settings, load_settings
+from telegram_fake import FakeBotAPI, FakeChat, FakeUser, Msg, fake_requests, polling
 
 # Small search space: the real GP and EI, but cheap enough for a loaded 2-core box.
 TEST_SEARCH_DIM = 4
@@ -31,53 +32,51 @@ def face_model() -> Any:
     return FaceModel.load(default_model_path())
 
 
-def bot_config(tmp_path: Path, token: str, **overrides: Any) -> Any:
-    """A BotConfig from the real loader, pointed at a temporary database."""
-    from bot.config import load_config
-    from model import default_model_path
+def bot_settings(tmp_path: Path, token: str, **overrides: Any) -> Settings:
+    """Settings from the real loader, pointed at a temporary database and a small search.
 
-    config = load_config(environ={"TELEGRAM_BOT_TOKEN": token}, env_file=None)
+    An override that is not a field of Settings is an error (a typo must not be dropped).
+    """
+    settings = load_settings(environ={"TELEGRAM_BOT_TOKEN": token}, env_file=None)
     values: dict[str, Any] = {
         "db_path": tmp_path / "bot.sqlite3",
-        "model_path": default_model_path(),
         "search_dim": TEST_SEARCH_DIM,
         "data_dir": tmp_path,
     }
     values.update(overrides)
-    known = {f.name for f in dataclasses.fields(config)}
-    return dataclasses.replace(config, **{k: v for k, v in values.items() if k in known})
+    known = {f.name for f in dataclasses.fields(settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise TypeError(f"Settings has no field {', '.join(unknown)}")
+    return dataclasses.replace(settings, **values)
 
 
 @contextlib.asynccontextmanager
 async def running_bot(
     api: FakeBotAPI,
-    config: Any,
+    settings: Settings,
     executor: ThreadPoolExecutor | None = None,
+    model: Any = None,
     **build_options: Any,
 ) -> AsyncIterator[BotApplication]:
-    """Build, initialise (post_init included) and poll; stop and shut down on exit."""
+    """The bot, built as `fotorobot run` builds it, polling the in-process fake for the block
+    (with the bundled face model unless `model` is given)."""
     app = build_application(
-        config,
-        request=FakeRequest(api),
-        get_updates_request=FakeRequest(api),
-        model=face_model(),
+        settings,
+        **fake_requests(api),
+        model=model or face_model(),
         executor=executor,
         **build_options,
     )
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    try:
+    async with polling(app, timeout=1):
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+
+
+def chat_lock(app: BotApplication, chat_id: int) -> Any:
+    """The lock that serialises one chat's updates (held: that chat's updates wait)."""
+    processor = app.update_processor
+    assert isinstance(processor, ChatOrderedUpdateProcessor)
+    return processor.locks.get(chat_id)
 
 
 class Person:
@@ -85,8 +84,8 @@ class Person:
 
     def __init__(self, api: FakeBotAPI, first_name: str = "Alice", language: str = "en") -> None:
         self.api = api
-        self.user: User = api.user(first_name=first_name, language_code=language)
-        self.chat: Chat = api.private_chat(self.user)
+        self.user: FakeUser = api.user(first_name=first_name, language_code=language)
+        self.chat: FakeChat = api.private_chat(self.user)
 
     async def say(
         self, text: str, n: int = 1, *, reply_to: int | None = None, timeout: float = WAIT

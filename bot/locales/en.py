@@ -3,6 +3,8 @@
 # ruff: noqa: E501  (one message per line reads better than split strings in a catalogue)
 from __future__ import annotations
 
+from bot.locales.admin_en import ADMIN_COMMANDS, ADMIN_MESSAGES
+
 MESSAGES: dict[str, str] = {
     "greeting": (
         "Hi {name}! I'm Fotorobot: I build the face you have in mind.\n\n"
@@ -56,6 +58,7 @@ MESSAGES: dict[str, str] = {
     "upload_queued": "Got your photo: that face goes into the next album.",
     "upload_not_image": "That file isn't a picture I can read. Send a photo (JPEG or PNG) of a face.",
     "upload_too_big": "That image is too large (over {limit_mb} MB). Please send a smaller photo.",
+    "upload_no_face": "I couldn't find a face in that photo. Send one where a face looks at the camera, not too small and not turned away.",
     "upload_bomb": "That image is too large to unpack safely. Please send an ordinary photo.",
     "unsupported": (
         "I can't rate with that kind of message. Type your ratings (like #2 9 or 🔥), "
@@ -80,6 +83,65 @@ MESSAGES: dict[str, str] = {
         "I got {got} ratings for {expected} faces. Give one per face in order, "
         "or pick faces with #."
     ),
+    # Group rounds: the poll, the tally, who steers, /settings.
+    "poll_question": "Which faces look closest to the one you have in mind? Choose one or more.",
+    "group_prompt": "Vote in the poll for the faces closest to the one you have in mind, or reply to a photo with a rating {low}-{high}.",
+    "tally_none": "No votes yet. The round closes when {quorum} have voted, or {deadline} after the first vote.",
+    "tally_none_no_deadline": "No votes yet. The round closes when {quorum} have voted.",
+    "tally_open": "🗳 {voters} of {quorum} voted · closest so far: #{leader} · closes in {left} at the latest",
+    "tally_open_no_deadline": "🗳 {voters} of {quorum} voted · closest so far: #{leader}",
+    "tally_names": "Voted: {names}",
+    "anonymous_voter": "an anonymous admin",
+    "round_summary": "Round {round} closed: {voters} took part. The group's closest face: #{leader}.",
+    "round_summary_none": "Round {round} closed without votes.",
+    "duration_s": "{seconds} s",
+    "duration_min": "{minutes} min",
+    "duration_min_s": "{minutes} min {seconds} s",
+    "group_next_refused": "Only the group's admins or whoever started this search can move on. Vote in the poll instead: the round closes by itself.",
+    "group_new_requested": "{name} would like to start a new face: {count} of {needed} agree so far. Send /new too if you agree; an admin's /new starts one at once.",
+    "group_resent": "This chat became a supergroup, so here is the current album again. Votes so far are kept ({voters}).",
+    "settings_refused": "Only the group's admins can change its settings.",
+    "settings_show": (
+        "Settings of this chat:\n"
+        "• quorum: {quorum} voters close a round (at most everyone but me)\n"
+        "• deadline: {deadline} after the first vote\n"
+        "• album: {album_size} faces\n"
+        "• scale: {low}-{high}\n"
+        "• language: {language}\n"
+        "• names in results: {names}\n\n"
+        "Use the buttons, or for example: /settings quorum 4, /settings deadline 3m, "
+        "/settings album 6, /settings scale 1-5, /settings language ru, /settings names on."
+    ),
+    "settings_show_private": (
+        "Settings of this chat:\n"
+        "• album: {album_size} faces\n"
+        "• scale: {low}-{high}\n"
+        "• language: {language}\n\n"
+        "Use the buttons, or for example: /settings album 6, /settings scale 1-5, /settings language ru."
+    ),
+    "settings_changed": "Done: {setting} is now {value}.",
+    "settings_usage": "I can't set that. For example: /settings quorum 4 (1-50), deadline 3m (10s to 24h, or off), album 6 (2-10), scale 1-5, language ru, names on.",
+    "settings_usage_private": "I can't set that. For example: /settings album 6 (2-10), scale 1-5, language ru.",
+    "setting_quorum": "Quorum",
+    "setting_deadline": "Deadline",
+    "setting_album": "Album",
+    "setting_scale": "Scale",
+    "setting_language": "Language",
+    "setting_names": "Names",
+    "button_setting_down": "{setting}: less",
+    "button_setting_up": "{setting}: more",
+    "button_setting_cycle": "{setting}: {value} (change)",
+    "deadline_off": "no deadline",
+    "names_on": "shown",
+    "names_off": "hidden",
+    "help_group": (
+        "In a group: vote in each album's poll (several faces are fine) or reply to a photo with a "
+        "rating. A round closes when enough people have voted, or a while after the first vote; "
+        "admins and whoever started the search can press Next. A /new from anyone else needs a "
+        "few members to agree. Admins: /settings (quorum, deadline, album size, scale, language, "
+        "names in results)."
+    ),
+    "help_settings": "/settings: album size, rating scale, language",
 }
 
 COMMANDS: list[tuple[str, str]] = [
@@ -91,5 +153,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("morph", "Animation from first favourite to best"),
     ("undo", "Take back my last rating"),
     ("lang", "Language: English / Русский"),
+    ("settings", "Album size, scale, language; group voting"),
     ("help", "How to rate, all commands"),
 ]
+
+# The owners' commands (issue 12) keep their texts in a module of their own; one catalogue here.
+MESSAGES.update(ADMIN_MESSAGES)
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "MESSAGES"]

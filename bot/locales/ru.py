@@ -3,6 +3,8 @@
 # ruff: noqa: E501  (one message per line reads better than split strings in a catalogue)
 from __future__ import annotations
 
+from bot.locales.admin_ru import ADMIN_COMMANDS, ADMIN_MESSAGES
+
 MESSAGES: dict[str, str] = {
     "greeting": (
         "Привет, {name}! Я Фоторобот: собираю лицо, которое вы представляете.\n\n"
@@ -56,6 +58,7 @@ MESSAGES: dict[str, str] = {
     "upload_queued": "Фото получено: это лицо будет в следующем альбоме.",
     "upload_not_image": "Этот файл не похож на картинку. Пришлите фото лица (JPEG или PNG).",
     "upload_too_big": "Картинка слишком большая (больше {limit_mb} МБ). Пришлите фото поменьше.",
+    "upload_no_face": "Я не нашёл на этом фото лица. Пришлите снимок, где лицо смотрит в камеру, не слишком мелкое и не в профиль.",
     "upload_bomb": "Картинку слишком опасно распаковывать: она огромная. Пришлите обычное фото.",
     "unsupported": (
         "Такое сообщение я не могу считать оценкой. Напишите оценки (например, #2 9 или 🔥), "
@@ -80,6 +83,65 @@ MESSAGES: dict[str, str] = {
         "Оценок: {got}, а лиц: {expected}. Дайте по одной оценке на каждое лицо по порядку "
         "или укажите лицо через #."
     ),
+    # Группы: опрос, счёт голосов, кто ведёт поиск, /settings.
+    "poll_question": "Какие лица больше всего похожи на задуманное? Можно выбрать несколько.",
+    "group_prompt": "Голосуйте в опросе за лица, похожие на задуманное, или ответьте на фото оценкой {low}-{high}.",
+    "tally_none": "Голосов пока нет. Раунд закроется, когда проголосуют {quorum}, или через {deadline} после первого голоса.",
+    "tally_none_no_deadline": "Голосов пока нет. Раунд закроется, когда проголосуют {quorum}.",
+    "tally_open": "🗳 проголосовали {voters} из {quorum} · пока ближе всех: #{leader} · закроется не позже чем через {left}",
+    "tally_open_no_deadline": "🗳 проголосовали {voters} из {quorum} · пока ближе всех: #{leader}",
+    "tally_names": "Голосовали: {names}",
+    "anonymous_voter": "анонимный админ",
+    "round_summary": "Раунд {round} закрыт: проголосовали {voters}. Ближе всех по мнению группы: #{leader}.",
+    "round_summary_none": "Раунд {round} закрыт без голосов.",
+    "duration_s": "{seconds} с",
+    "duration_min": "{minutes} мин",
+    "duration_min_s": "{minutes} мин {seconds} с",
+    "group_next_refused": "Дальше переходят только админы группы или тот, кто начал этот поиск. Голосуйте в опросе: раунд закроется сам.",
+    "group_new_requested": "{name} хочет начать новое лицо: согласны {count} из {needed}. Если вы тоже за, отправьте /new; /new от админа начинает сразу.",
+    "group_resent": "Чат стал супергруппой, поэтому вот текущий альбом ещё раз. Голоса сохранены ({voters}).",
+    "settings_refused": "Менять настройки группы могут только её админы.",
+    "settings_show": (
+        "Настройки этого чата:\n"
+        "• кворум: раунд закрывают {quorum} проголосовавших (не больше, чем все, кроме меня)\n"
+        "• срок: {deadline} после первого голоса\n"
+        "• альбом: {album_size} лиц\n"
+        "• шкала: {low}-{high}\n"
+        "• язык: {language}\n"
+        "• имена в итогах: {names}\n\n"
+        "Кнопки ниже, или например: /settings quorum 4, /settings deadline 3m, "
+        "/settings album 6, /settings scale 1-5, /settings language en, /settings names on."
+    ),
+    "settings_show_private": (
+        "Настройки этого чата:\n"
+        "• альбом: {album_size} лиц\n"
+        "• шкала: {low}-{high}\n"
+        "• язык: {language}\n\n"
+        "Кнопки ниже, или например: /settings album 6, /settings scale 1-5, /settings language en."
+    ),
+    "settings_changed": "Готово: {setting} теперь {value}.",
+    "settings_usage": "Так настроить не получится. Например: /settings quorum 4 (1-50), deadline 3m (от 10s до 24h или off), album 6 (2-10), scale 1-5, language en, names on.",
+    "settings_usage_private": "Так настроить не получится. Например: /settings album 6 (2-10), scale 1-5, language en.",
+    "setting_quorum": "Кворум",
+    "setting_deadline": "Срок",
+    "setting_album": "Альбом",
+    "setting_scale": "Шкала",
+    "setting_language": "Язык",
+    "setting_names": "Имена",
+    "button_setting_down": "{setting}: меньше",
+    "button_setting_up": "{setting}: больше",
+    "button_setting_cycle": "{setting}: {value} (сменить)",
+    "deadline_off": "без срока",
+    "names_on": "показаны",
+    "names_off": "скрыты",
+    "help_group": (
+        "В группе: голосуйте в опросе под каждым альбомом (можно за несколько лиц) или ответьте на "
+        "фото оценкой. Раунд закрывается, когда проголосовало достаточно людей, или через время "
+        "после первого голоса; «Дальше» могут нажать админы и тот, кто начал поиск. /new от "
+        "остальных требует согласия нескольких участников. Админам: /settings (кворум, срок, "
+        "размер альбома, шкала, язык, имена в итогах)."
+    ),
+    "help_settings": "/settings: размер альбома, шкала оценок, язык",
 }
 
 COMMANDS: list[tuple[str, str]] = [
@@ -91,5 +153,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("morph", "Анимация от первого фаворита к лучшему"),
     ("undo", "Отменить мою последнюю оценку"),
     ("lang", "Язык: English / Русский"),
+    ("settings", "Размер альбома, шкала, язык; голосование в группе"),
     ("help", "Как оценивать, все команды"),
 ]
+
+# The owners' commands (issue 12) keep their texts in a module of their own; one catalogue here.
+MESSAGES.update(ADMIN_MESSAGES)
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "MESSAGES"]

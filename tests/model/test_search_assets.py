@@ -10,7 +10,7 @@ from model.identity_axes import identity_basis, identity_metric
 from model.openers import greedy_facility, identity_openers
 
 
-def _toy(latent_dim: int = 6):  # type: ignore[no-untyped-def]
+def _toy(latent_dim: int = 6):
     """decode: z -> an 'image' that carries z; describe: only z[1] and z[4] matter for who
     the face is, z[4] three times as much."""
 

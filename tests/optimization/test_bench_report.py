@@ -76,7 +76,7 @@ def test_parse_spec() -> None:
         parse_spec("ours+colour=blue")
 
 
-def _toy(latent_dim: int):  # type: ignore[no-untyped-def]
+def _toy(latent_dim: int):
     """A smooth toy 'face model' and a toy 'descriptor' (a fixed projection of the pixels)."""
     rng = np.random.default_rng(0)
     w = rng.normal(size=(latent_dim, 16 * 16 * 3)) / np.sqrt(latent_dim)
@@ -102,7 +102,15 @@ def test_benchmark_with_identity_raters_picks_and_openers(tmp_path: Path) -> Non
         answers=6,
         checkpoints=(4, 12),
         dim=6,
-        strategies=("random", "cma", "ours+openers=4", "pref", "pick", "thesis"),
+        strategies=(
+            "random",
+            "cma",
+            "ours+openers=4",
+            "pref",
+            "ours-picks",
+            "ours-picks+surrogate=auto",
+            "thesis",
+        ),
         rater=RaterConfig(kind="mixed"),
         n_random_calibration=16,
     )
@@ -113,8 +121,16 @@ def test_benchmark_with_identity_raters_picks_and_openers(tmp_path: Path) -> Non
         assert np.all(np.isfinite(t.distance))
         assert np.all(np.diff(t.answers, axis=1) >= 0)
         assert t.answers[:, -1].min() >= cfg.answers
-    assert traces["pick"].distance.shape[1] == 24  # 6 answers = 6 albums of 4
-    assert np.all(traces["pick"].answers[:, :4] == 1)
+    for picks in ("ours-picks", "ours-picks+surrogate=auto"):
+        assert traces[picks].distance.shape[1] == 24  # 6 answers = 6 albums of 4
+        assert np.all(traces[picks].answers[:, :4] == 1)
+    # the same first album, then the two surrogates read the same picks differently
+    np.testing.assert_array_equal(
+        traces["ours-picks"].distance[:, :4], traces["ours-picks+surrogate=auto"].distance[:, :4]
+    )
+    assert not np.array_equal(
+        traces["ours-picks"].distance, traces["ours-picks+surrogate=auto"].distance
+    )
     shown = decode(openers)
     np.testing.assert_allclose(
         traces["ours+openers=4"].distance[0, :4],
@@ -126,7 +142,9 @@ def test_benchmark_with_identity_raters_picks_and_openers(tmp_path: Path) -> Non
     rep = build_report(traces, cfg, "ours+openers=4")
     text = format_report(rep)
     assert "| random |" in text and "ours -" in text
-    assert {c["other"] for c in rep["comparisons"]} == {"random", "cma"}  # type: ignore[index, union-attr]
+    comparisons = rep["comparisons"]
+    assert isinstance(comparisons, list)
+    assert {c["other"] for c in comparisons} == {"random", "cma"}
     for by in ("faces", "answers"):
         out = tmp_path / f"{by}.png"
         plot_identity(traces, str(out), by=by)

@@ -153,7 +153,7 @@ def test_many_pairs_take_the_dense_path_with_the_same_answer() -> None:
 
 
 def test_auto_surrogate_reads_ratings_numerically_and_picks_as_preferences() -> None:
-    from optimization.search import fit_model, uses_preference
+    from optimization.search import fit_gp, uses_preference
 
     rng = np.random.default_rng(4)
     settings = SearchSettings(dim=3, album_size=4, seed=0, surrogate="auto")
@@ -161,9 +161,9 @@ def test_auto_surrogate_reads_ratings_numerically_and_picks_as_preferences() -> 
     ratings = np.array([7.0, 3.0, 5.0, 9.0])
     rated = observe(new_search(settings), x, ratings, np.ones(4, int), pairs_from_album(ratings))
     assert not uses_preference(rated)
-    model = fit_model(rated)
-    assert model is not None and model.status != "preference"
+    gp = fit_gp(rated)
+    assert gp is not None and gp.status != "preference"
     picked = observe(rated, x + 0.01, np.zeros(4), np.zeros(4, int), pairs_from_pick(4, 2))
     assert uses_preference(picked)
-    model = fit_model(picked)
-    assert model is not None and model.status == "preference"
+    gp = fit_gp(picked)
+    assert gp is not None and gp.status == "preference"

@@ -21,7 +21,7 @@ ASTRONAUT = Path(__file__).resolve().parents[1] / "data" / "astronaut.jpg"
 
 
 @pytest.fixture(scope="module")
-def describe():  # type: ignore[no-untyped-def]
+def describe():
     from model.identity import IdentityMetric
 
     return IdentityMetric().descriptors
@@ -46,7 +46,7 @@ def _targets() -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 @pytest.mark.parametrize("kind", ["identity", "mixed", "pixel"])
-def test_a_noisy_copy_is_rated_above_a_different_face(kind: str, describe) -> None:  # type: ignore[no-untyped-def]
+def test_a_noisy_copy_is_rated_above_a_different_face(kind: str, describe) -> None:
     for i, (target, other) in enumerate(_targets()):
         judge = TargetJudge(target, describe)
         looks = judge.looks(np.stack([_noisy(target, i), other]))

@@ -1,0 +1,46 @@
+"""`fotorobot bench search`: flags checked, the face model loaded, a tiny run reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fotorobot.cli import main
+from model import default_model_path
+
+
+@pytest.mark.slow
+def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "search", "--strategies", "random,nope"]) == 2
+    assert "unknown strategy 'nope'" in capsys.readouterr().err
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    assert main(["bench", "search", "--model", str(junk)]) == 1
+    assert "cannot use the face model" in capsys.readouterr().err
+    if not default_model_path().is_file():
+        pytest.skip("no bundled face model")
+    out = tmp_path / "s.json"
+    args = ["bench", "search", "--n-targets", "2", "--budget", "8", "--strategies", "random,ours"]
+    assert main([*args, "--latency-reps", "1", "--latency-sizes", "12", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| ours |" in text and "round p50" in text
+    report = json.loads(out.read_text())
+    rows = report["raters"]["pixel"]["similarity"]
+    assert [r["strategy"] for r in rows] == ["random", "ours"]
+    assert set(report["latency"]) == {"numeric", "preference"}
+    assert set(report["latency"]["numeric"]) == {"12"}
+
+
+def test_a_missing_bench_extra_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "cma" else real(name, *a)
+    )
+    assert main(["bench", "search", "--strategies", "random,cma"]) == 2
+    assert "pip install 'fotorobot[bench]'" in capsys.readouterr().err
