@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 import re
-import secrets
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from bot.groups import GroupRounds
 from bot.models import ModelRegistry
 from bot.outcomes import BestFacePicture, NextStep, RateOutcome, UndoOutcome, UploadStatus
 from bot.ratings import ParsedRatings, RatingError, RatingScale, parse_ratings
+from bot.search_spaces import SearchSpaces
 from bot.texts import pick_language
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Engine:
         self.executor = executor
         self.settings = settings
         self.scale: RatingScale = settings.rating_scale
-        self._spaces: dict[tuple[str, int], LatentSpace] = {}
+        self.spaces = SearchSpaces(self.models)  # identity or principal axes per model
         self.groups = GroupRounds(conn, settings)  # group rounds and every chat's settings
 
     @classmethod
@@ -103,28 +103,12 @@ class Engine:
         """Run a CPU-bound call in the executor so the event loop keeps serving other chats."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    def space(self, model: FaceModel, dim: int) -> LatentSpace:
-        """The cube <-> latent map of a model for a search dimension (cached)."""
-        from optimization import LatentSpace
-
-        key = (model.version, dim)
-        if key not in self._spaces:
-            # model.LatentBasis is frozen; optimization's BasisLike protocol only reads it.
-            basis: Any = model.latent_basis
-            self._spaces[key] = LatentSpace.from_basis(model.latent_dim, basis, dim)
-        return self._spaces[key]
-
     def new_settings(self, album_size: int | None = None) -> SearchSettings:
-        """Search settings for a new session: configured sizes, a fresh seed."""
-        from optimization import SearchSettings, subspace_dim
-
-        # The configured dimension is a ceiling: latent axes the VAE leaves unused only cost
-        # ratings, so search the principal axes that carry 99% of the encoded variance.
-        model = self.models.active_model
-        basis: Any = model.latent_basis
-        dim = subspace_dim(basis, int(model.latent_dim), int(self.settings.search_dim))
+        """Search settings for a new session of the active model: configured sizes, a fresh
+        seed, its identity axes when it has them (bot.search_spaces)."""
         size = int(self.settings.album_size if album_size is None else album_size)
-        return SearchSettings(dim=dim, album_size=size, seed=secrets.randbelow(2**31))
+        model = self.models.active_model
+        return self.spaces.new_settings(model, int(self.settings.search_dim), size)
 
     # --- chats and people ----------------------------------------------------------------
 
@@ -212,7 +196,7 @@ class Engine:
 
     async def plan_album(self, chat_id: int) -> AlbumPlan | None:
         """The next album of the chat's search (GP + EI, or Sobol); None without a search."""
-        from optimization import SearchSettings, aggregate_votes, all_votes
+        from optimization import SearchSettings, search_inputs
 
         session = await storage.open_session(self.conn, chat_id)
         if session is None:
@@ -224,21 +208,24 @@ class Engine:
             SearchSettings.from_dict(session.settings), album_size=album_size
         )
         history = await storage.session_history(self.conn, session.id)
-        votes = all_votes(history.votes, history.rounds, history.picks)
-        scores, counts = aggregate_votes(len(history), votes)
+        # Ratings and poll picks as the search's surrogate reads them (optimization.answers).
+        data = search_inputs(settings, history.rounds, history.votes, history.picks)
+        space = self.spaces.space(model, settings)  # ModelGone too: identity assets gone
         state = dict(session.state)
         upload = state.pop("upload", None)
         upload_latent = None if upload is None else np.asarray(upload, dtype=np.float32)
         points, latents, sources, images, search_state = await self.run_cpu(
             compute_album,
             model,
-            self.space(model, settings.dim),
+            space,
             settings,
             history.points,
-            scores,
-            counts,
+            data.scores,
+            data.counts,
             state.get("search", {}),
             upload_latent,
+            data.pairs,
+            self.spaces.openers(model, settings),
         )
         faces = [
             storage.NewFace(point=points[i], latent=latents[i], source=sources[i], position=i + 1)
@@ -501,13 +488,16 @@ def compute_album(
     counts: np.ndarray,
     search_state: dict[str, Any],
     upload_latent: np.ndarray | None,
+    pairs: np.ndarray | None = None,
+    openers: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[bytes], dict[str, Any]]:
-    """CPU part of a round: propose k points, map to latents, decode, encode JPEGs."""
+    """CPU part of a round: propose k points (after the opening faces, if any), map to
+    latents, decode, encode JPEGs. pairs: within-album comparisons (preference surrogate)."""
     from bot import render
     from optimization import new_search, observe, propose
 
-    search = observe(new_search(settings, search_state), points, scores, counts)
-    proposal = propose(search, settings.album_size)
+    search = observe(new_search(settings, search_state), points, scores, counts, pairs)
+    proposal = propose(search, settings.album_size, openers)
     new_points = np.array(proposal.points, dtype=np.float32)  # (k, dim)
     latents = np.array(space.to_latent(new_points), dtype=np.float32)  # (k, latent_dim)
     sources: list[str] = list(proposal.sources)

@@ -105,6 +105,10 @@ class ModelRegistry:
             raise RuntimeError("ModelRegistry.start() has not run")
         return self._active
 
+    def path_of(self, version: str) -> Path | None:
+        """The file a loaded version was read from (None: not loaded)."""
+        return self._paths.get(version)
+
     def loaded_versions(self) -> list[str]:
         """Versions in memory, least recently used first."""
         return list(self._loaded)

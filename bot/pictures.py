@@ -39,19 +39,14 @@ def mean_ratings(history: History) -> np.ndarray:
 
 def best_history_index(settings: dict[str, object], history: History) -> int | None:
     """Index of the best face (GP posterior-mean argmax over rated faces; CPU)."""
-    from optimization import (
-        SearchSettings,
-        aggregate_votes,
-        all_votes,
-        best_index,
-        new_search,
-        observe,
-    )
+    from optimization import SearchSettings, best_index, new_search, observe, search_inputs
 
     search_settings = SearchSettings.from_dict(dict(settings))
-    votes = all_votes(history.votes, history.rounds, history.picks)  # group picks count too
-    scores, counts = aggregate_votes(len(history), votes)
-    search = observe(new_search(search_settings), history.points, scores, counts)
+    # Ratings and group picks as the search's own surrogate reads them (optimization.answers).
+    data = search_inputs(search_settings, history.rounds, history.votes, history.picks)
+    search = observe(
+        new_search(search_settings), history.points, data.scores, data.counts, data.pairs
+    )
     return best_index(search)
 
 

@@ -33,6 +33,7 @@ from bot.training_process import (
     child_environment,
     log_tail,
     read_checkpoint,
+    search_assets_command,
     stop_group,
     train_command,
 )
@@ -274,6 +275,7 @@ class Trainer:
             await self._end(run, "failed", "no checkpoint was written")
         elif code == 0:
             await self._measure(run, files)
+            await self._search_assets(run, files)
             await self._end(run, "cancelled" if self._cancelling else "done", "")
         else:
             reason = mask_paths(log_tail(files.log, lines=3), self.settings.datasets_root)
@@ -296,6 +298,19 @@ class Trainer:
             return
         figures = bench_summary(json.loads(files.bench.read_text()))
         await storage.set_model_metrics(self.conn, found.version, {**found.metrics, **figures})
+
+    async def _search_assets(self, run: storage.TrainingRun, files: RunFiles) -> None:
+        """A model of aligned photos gets its search sidecar (identity axes and openers,
+        ~1 min) here, in a low-priority process of the run, before it can be activated;
+        without one (a failure, a synthetic model) the bot searches its principal axes."""
+        fresh = await storage.get_training_run(self.conn, run.id)
+        version = fresh.model_version if fresh is not None else None
+        found = None if version is None else await storage.get_model_version(self.conn, version)
+        if found is None or not found.config.get("aligned"):
+            return
+        proc = await self._spawn(search_assets_command(Path(found.path)), files)
+        if await proc.wait() != 0:
+            log.warning("the search assets of run %s failed; see %s", run.id, files.log)
 
     async def _end(self, run: storage.TrainingRun, outcome: Outcome, reason: str) -> None:
         ended = await storage.finish_training_run(self.conn, run.id, outcome, log_tail=reason)

@@ -114,6 +114,12 @@ def bench_command(
     ]
 
 
+def search_assets_command(checkpoint: Path) -> list[str]:
+    """`fotorobot search-assets` of a finished run's checkpoint: its identity axes and opening
+    faces beside it (CHECKPOINT.search.npz), so the bot never computes them while serving."""
+    return [*python_command(), "search-assets", str(checkpoint), "--threads", "1"]
+
+
 def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The process environment: no token, one thread for every math library."""
     env = {k: v for k, v in (os.environ if base is None else base).items()}

@@ -1,7 +1,8 @@
 """`fotorobot bench search`: search quality with simulated raters, and per-round latency.
 
-Loads the face model and hands decode/encode and the latent basis to the pure benchmark in
-optimization.benchmark; this module only parses flags, picks the targets and prints.
+A thin command line: the model side (targets, descriptors, the search space, presets) is in
+fotorobot.bench_setup (identity axes and openers: model.search_assets), the benchmark in
+optimization.benchmark, the figures in optimization.bench_report.
 """
 
 from __future__ import annotations
@@ -12,193 +13,241 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
-
-if TYPE_CHECKING:
-    from model import FaceModel
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fotorobot bench search`."""
-    from optimization.benchmark import DEFAULT_STRATEGIES, STRATEGIES
+    from optimization.benchmark import STRATEGIES
 
-    parser.add_argument("--targets", type=int, default=30, help="target faces (default 30)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of targets and raters")
-    parser.add_argument("--budget", type=int, default=80, help="ratings per search (default 80)")
-    parser.add_argument("--json", type=Path, default=None, help="write all figures as JSON")
-    parser.add_argument("--plot", type=Path, default=None, help="write the curves as a PNG")
     parser.add_argument(
-        "--model", default=None, help="checkpoint path or bundled model name (default: celeba)"
+        "--targets",
+        default=None,
+        help="photos:DIR (aligned as for training), encoded or prior; default: the evaluation "
+        "split a photo-trained model recorded, else encoded (a plain number is --n-targets)",
+    )
+    parser.add_argument("--n-targets", type=int, default=30, help="target faces (default 30)")
+    parser.add_argument(
+        "--rater",
+        default=None,
+        help="comma-separated from pixel, identity, mixed (default: identity,mixed for photo "
+        "targets, pixel otherwise)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of targets and raters")
+    parser.add_argument("--budget", type=int, default=80, help="faces shown per search (80)")
+    parser.add_argument(
+        "--answers", type=int, default=0, help="also run until this many answers (effort)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write all figures as JSON")
+    parser.add_argument(
+        "--plot", type=Path, default=None, help="PNG prefix: PREFIX-RATER-faces.png, ...-answers"
+    )
+    parser.add_argument(
+        "--model", default=None, help="checkpoint path or bundled model name (default: bundled)"
     )
     parser.add_argument(
         "--strategies",
-        default=",".join(DEFAULT_STRATEGIES),
-        help="comma-separated, from: " + ", ".join(STRATEGIES),
+        default=None,
+        help="comma-separated specs NAME[+key=value...], NAME from: " + ", ".join(STRATEGIES),
     )
     parser.add_argument(
-        "--target-kind",
-        choices=("encoded", "prior"),
-        default="encoded",
-        help="targets: encoded held-out synthetic faces (default) or prior samples",
+        "--ours", default=None, help="the strategy compared with the others (default: first ours)"
     )
     parser.add_argument("--relative", action="store_true", help="raters judge within the album")
     parser.add_argument("--noise", type=float, default=0.75, help="rating noise sd (points)")
-    parser.add_argument("--reach", type=float, default=None, help="similarity level to reach")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the subspace ceiling")
     parser.add_argument("--latency-reps", type=int, default=40, help="rounds timed per size")
     parser.add_argument(
         "--latency-sizes", default="20,60,120", help="observation counts timed (comma-separated)"
     )
     parser.add_argument("--no-quality", action="store_true", help="latency only")
     parser.add_argument("--no-latency", action="store_true", help="quality only")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(msg, file=sys.stderr)
+    return code
 
 
 def missing_extras(strategies: tuple[str, ...], plot: bool) -> list[str]:
     """Packages of the [bench] extra this run needs and this installation lacks."""
-    needed = (["cma"] if "cma" in strategies else []) + (["matplotlib"] if plot else [])
+    cma = any(s.split("+")[0].startswith("cma") for s in strategies)
+    needed = (["cma"] if cma else []) + (["matplotlib"] if plot else [])
     return [name for name in needed if importlib.util.find_spec(name) is None]
-
-
-def _targets(model: FaceModel, kind: str, n: int, seed: int) -> np.ndarray:
-    """Target latents: encoded held-out synthetic faces (seeds far from training's) or prior."""
-    if kind == "prior":
-        return np.random.default_rng([seed, 7]).normal(size=(n, model.latent_dim))
-    from model.synthetic import synthetic_faces
-
-    images, _ = synthetic_faces(n, seed=900_000 + 1000 * seed, size=model.image_size)
-    return model.encode(images)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print the tables."""
+    from optimization.bench_report import build_report, format_report
     from optimization.benchmark import (
+        PRESET_NAMES,
         STRATEGIES,
         BenchConfig,
-        format_table,
-        plot_curves,
-        run_quality,
-        summarise,
+        parse_spec,
+        run_bench,
     )
-    from optimization.latency import percentiles, round_latency
-    from optimization.raters import RaterConfig
-    from optimization.space import LatentSpace
+    from optimization.raters import RATER_KINDS, RaterConfig
 
-    names = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
-    unknown = [s for s in names if s not in STRATEGIES]
-    if unknown:
-        print(f"unknown strategies: {', '.join(unknown)}", file=sys.stderr)
-        return 2
+    if args.targets is not None and str(args.targets).isdigit():
+        args.n_targets, args.targets = int(args.targets), None  # the old --targets N
     try:
         sizes = tuple(int(v) for v in args.latency_sizes.split(",") if v.strip())
     except ValueError:
-        print("--latency-sizes must be comma-separated integers", file=sys.stderr)
-        return 2
+        return _fail("--latency-sizes must be comma-separated integers")
     if any(n < 6 for n in sizes) or args.latency_reps < 1:
-        print("--latency-sizes must be >= 6 and --latency-reps >= 1", file=sys.stderr)
-        return 2
-    if args.targets < 1 or args.budget < 1:
-        print("--targets and --budget must be positive", file=sys.stderr)
-        return 2
-    missing = missing_extras(names, plot=args.plot is not None)
+        return _fail("--latency-sizes must be >= 6 and --latency-reps >= 1")
+    if args.n_targets < 1 or args.budget < 1 or args.answers < 0:
+        return _fail("--n-targets and --budget must be positive, --answers >= 0")
+    asked = tuple(s.strip() for s in (args.strategies or "").split(",") if s.strip())
+    try:  # user-given specs are checked before the (slow) model loads
+        for s in asked:
+            if s not in PRESET_NAMES:
+                parse_spec(s)
+    except ValueError as exc:
+        return _fail(str(exc))
+    # (the default set includes cma)
+    missing = missing_extras(asked or ("cma",), plot=args.plot is not None)
     if missing:
-        print(
-            f"fotorobot bench search needs {' and '.join(missing)}: pip install 'fotorobot[bench]'",
-            file=sys.stderr,
-        )
-        return 2
+        needs = " and ".join(missing)
+        return _fail(f"fotorobot bench search needs {needs}: pip install 'fotorobot[bench]'")
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    from fotorobot.bench_setup import SearchSetup, TargetError, resolve_targets
     from model import FaceModel, resolve_model
     from model.checkpoint import CheckpointError
 
     path = resolve_model(args.model)
     if not Path(path).is_file():
-        print(
-            f"no face model at {path}: train one (`fotorobot train`) or pass --model",
-            file=sys.stderr,
-        )
-        return 1
+        return _fail(f"no face model at {path}: train one (`fotorobot train`) or pass --model", 1)
     try:
-        model = FaceModel.load(path)
+        fm = FaceModel.load(path)
     except CheckpointError as exc:
-        print(f"cannot use the face model: {exc}", file=sys.stderr)
-        return 1
-    basis = model.latent_basis
+        return _fail(f"cannot use the face model: {exc}", 1)
+    try:
+        targets = resolve_targets(args.targets, fm, path, args.n_targets, args.seed)
+    except TargetError as exc:
+        return _fail(f"--targets: {exc}")
+    photos = targets.kind == "photos"
+    raters = tuple(
+        r.strip() for r in (args.rater or ("identity,mixed" if photos else "pixel")).split(",")
+    )
+    if bad := [r for r in raters if r not in RATER_KINDS]:
+        return _fail(f"unknown rater(s) {', '.join(bad)}; known: {', '.join(RATER_KINDS)}")
+    setup = SearchSetup.for_model(fm, path, identity=photos or raters != ("pixel",))
+    specs = tuple(
+        s.strip()
+        for s in (args.strategies or ",".join(setup.default_strategies)).split(",")
+        if s.strip()
+    )
+    ours = args.ours or next(
+        (s for s in specs if s == "ours" or s.split("+")[0] in ("ours", "pref", "ours-picks")),
+        specs[-1],
+    )
+    if ours not in specs:
+        return _fail(f"--ours {ours!r} is not among the strategies")
+    for s in specs:
+        if s in PRESET_NAMES and s not in STRATEGIES and s not in setup.context.presets:
+            return _fail(f"{s!r} needs a model with identity assets (a photo-trained model)")
     checkpoints = tuple(b for b in (8, 20, 40, 80) if b <= args.budget) or (args.budget,)
-    cfg = BenchConfig(
-        budget=args.budget,
-        checkpoints=checkpoints,
-        seed=args.seed,
-        strategies=names,
-        rater=RaterConfig(noise=args.noise, relative=args.relative),
-    )
-    report: dict[str, object] = {
-        "model": str(path),
-        "model_version": model.version,
-        "latent_dim": model.latent_dim,
-        "has_basis": basis is not None,
-        "targets": args.targets,
-        "target_kind": args.target_kind,
-        "seed": args.seed,
-        "rater": {"noise": args.noise, "relative": args.relative},
-    }
     print(
-        f"model {path} (version {model.version}, latent {model.latent_dim}, "
-        f"basis {'yes' if basis is not None else 'no'})"
+        f"model {path} (version {fm.version}, latent {fm.latent_dim}); targets: "
+        f"{targets.description}; search space: {setup.description}"
     )
+    report: dict[str, Any] = {
+        "model": str(path),
+        "model_version": fm.version,
+        "latent_dim": fm.latent_dim,
+        "targets": targets.description,
+        "n_targets": len(targets.images),
+        "seed": args.seed,
+        "space": setup.description,
+        "rater": {"noise": args.noise, "relative": args.relative},
+        "ours": ours,
+    }
     if not args.no_quality:
-        targets = _targets(model, args.target_kind, args.targets, args.seed)
-        t0 = time.perf_counter()
-        curves = run_quality(
-            model.decode, model.latent_dim, basis, targets, cfg, progress=lambda m: print("  " + m)
-        )
-        level = args.reach
-        if level is None:
-            # the level random faces reach on average after the whole budget
-            level = float(curves["random"][:, -1].mean()) if "random" in curves else 0.8
-        rows = summarise(curves, checkpoints, level)
-        print(
-            f"\nbest-so-far similarity, mean [90% interval] over {args.targets} targets "
-            f"({time.perf_counter() - t0:.0f} s):\n"
-        )
-        print(format_table(rows, checkpoints))
-        report["quality"] = rows
-        report["curves_mean"] = {k: v.mean(0).tolist() for k, v in curves.items()}
-        report["curves"] = {k: np.round(v, 4).tolist() for k, v in curves.items()}
-        if args.plot:
-            args.plot.parent.mkdir(parents=True, exist_ok=True)
-            plot_curves(curves, str(args.plot), f"{args.targets} targets, simulated raters")
-            print(f"\ncurves written to {args.plot}")
+        if not args.no_ceiling and setup.describe is not None:
+            report["ceiling"] = setup.ceiling(targets.images)
+            print(f"identity ceiling on these targets: {json.dumps(report['ceiling'])}")
+        report["raters"] = {}
+        for kind in raters:
+            cfg = BenchConfig(
+                budget=args.budget,
+                answers=args.answers,
+                checkpoints=checkpoints,
+                seed=args.seed,
+                strategies=specs,
+                rater=RaterConfig(noise=args.noise, relative=args.relative, kind=kind),
+            )
+            print(f"\nrater: {kind}")
+            t0 = time.perf_counter()
+            traces = run_bench(
+                fm.decode,
+                setup.context,
+                targets.images,
+                cfg,
+                setup.describe,
+                progress=lambda m: print("  " + m, flush=True),
+            )
+            rep = build_report(traces, cfg, ours)
+            rep["seconds"] = round(time.perf_counter() - t0, 1)
+            report["raters"][kind] = rep
+            print(format_report(rep))
+            if args.plot:
+                from optimization.bench_report import plot_identity
+
+                args.plot.parent.mkdir(parents=True, exist_ok=True)
+                title = f"{len(targets.images)} {targets.kind} targets, {kind} rater"
+                for by in ("faces", "answers"):
+                    out = args.plot.parent / f"{args.plot.name}-{kind}-{by}.png"
+                    plot_identity(traces, str(out), title, by=by)
+                    print(f"curves written to {out}")
     if not args.no_latency:
-        dim = min(16, model.latent_dim)
-        space = LatentSpace.from_basis(model.latent_dim, basis, dim)
+        report["latency"] = _latency(args, fm, setup, sizes)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+def _latency(
+    args: argparse.Namespace, fm: Any, setup: Any, sizes: tuple[int, ...]
+) -> dict[str, Any]:
+    """Per-round latency of both surrogates at the default search settings."""
+    from dataclasses import replace
+
+    from optimization.latency import percentiles, round_latency
+
+    out: dict[str, Any] = {}
+    for surrogate in ("numeric", "preference"):
+        settings = replace(setup.settings, surrogate=surrogate)
         lat = round_latency(
-            dim,
+            settings,
             sizes=sizes,
             reps=args.latency_reps,
             seed=args.seed,
-            space=space,
-            decode=model.decode,
+            space=setup.space,
+            decode=fm.decode,
         )
         print(
-            f"\nper-round latency, search dim {dim}, album 4 ({args.latency_reps} rounds each):\n"
+            f"\nper-round latency, {surrogate} surrogate, search dim {settings.dim}, album "
+            f"{settings.album_size} ({args.latency_reps} rounds each):\n"
         )
-        print("| observations | GP fit p50 | round p50 | round p99 | +decode p50 | +decode p99 |")
+        print("| observations | fit p50 | round p50 | round p99 | +decode p50 | +decode p99 |")
         print("|---|---|---|---|---|---|")
-        lat_rows = {}
+        rows = {}
         for n, res in lat.items():
             f, r, d = (
                 percentiles(res["fit"]),
                 percentiles(res["round"]),
                 percentiles(res["round+decode"]),
             )
-            lat_rows[n] = {"fit": f, "round": r, "round+decode": d}
+            rows[n] = {"fit": f, "round": r, "round+decode": d}
             print(
                 f"| {n} | {f['p50_ms']:.0f} ms | {r['p50_ms']:.0f} ms | {r['p99_ms']:.0f} ms "
                 f"| {d['p50_ms']:.0f} ms | {d['p99_ms']:.0f} ms |"
             )
-        report["latency"] = lat_rows
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
-        print(f"\nfigures written to {args.json}")
-    return 0
+        out[surrogate] = rows
+    return out

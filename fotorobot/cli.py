@@ -29,6 +29,11 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
         "Bayesian optimisation of training hyperparameters, then the best one trained in full",
     ),
     (("sample",), "model.cli_sample", "write a grid of prior samples and reconstructions"),
+    (
+        ("search-assets",),
+        "model.search_assets",
+        "a photo model's identity axes and opening faces, written beside it for the bot",
+    ),
     (("bench", "model"), "model.bench", "face model figures: faces/s, images/s, decode latency"),
     (
         ("bench", "search"),

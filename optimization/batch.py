@@ -10,7 +10,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import chi2, qmc
 
 from optimization.acquisition import expected_improvement, expected_improvement_grad
-from optimization.gp import Posterior
+from optimization.gp import PosteriorLike
 
 
 def sobol_points(dim: int, start: int, k: int, seed: int) -> np.ndarray:
@@ -46,7 +46,7 @@ def rms_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt((d * d).mean(-1))
 
 
-def _ei_and_grad(post: Posterior, x: np.ndarray, best: float) -> tuple[np.ndarray, np.ndarray]:
+def _ei_and_grad(post: PosteriorLike, x: np.ndarray, best: float) -> tuple[np.ndarray, np.ndarray]:
     mean, var, dmean, dvar = post.predict_grad(x)
     sigma = np.sqrt(var)
     ei, d_mean, d_sigma = expected_improvement_grad(mean, sigma, best)
@@ -54,13 +54,25 @@ def _ei_and_grad(post: Posterior, x: np.ndarray, best: float) -> tuple[np.ndarra
     return ei, grad
 
 
+Box = tuple[np.ndarray, np.ndarray]  # (lo (d,), hi (d,)) inside the unit cube
+
+
+def clip_box(x: np.ndarray, box: Box | None) -> np.ndarray:
+    """x clipped into the box (the unit cube when None)."""
+    if box is None:
+        return np.clip(x, 0.0, 1.0)
+    return np.clip(x, box[0], box[1])
+
+
 def multistart_lbfgsb(
     fun_grad: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     starts: np.ndarray,
     max_iters: int,
+    box: Box | None = None,
 ) -> np.ndarray:
     """Maximise a per-point objective from all starts at once (their sum is separable)."""
     n, d = starts.shape
+    lo, hi = (np.zeros(d), np.ones(d)) if box is None else box
 
     def neg(flat: np.ndarray) -> tuple[float, np.ndarray]:
         val, grad = fun_grad(flat.reshape(n, d))  # (n,), (n, d)
@@ -71,10 +83,10 @@ def multistart_lbfgsb(
         starts.reshape(-1),
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (n * d),
+        bounds=list(zip(np.tile(lo, n), np.tile(hi, n), strict=True)),
         options={"maxiter": max_iters},
     )
-    out = np.clip(res.x.reshape(n, d), 0.0, 1.0)
+    out = clip_box(res.x.reshape(n, d), box)
     return out if np.all(np.isfinite(out)) else starts
 
 
@@ -84,31 +96,40 @@ def candidate_set(
     incumbent: np.ndarray,
     rng: np.random.Generator,
     radius: float = np.inf,
+    box: Box | None = None,
 ) -> np.ndarray:
-    """Scrambled Sobol candidates plus Gaussian perturbations of the incumbent (typical set)."""
+    """Scrambled Sobol candidates (in the box, when one is given) plus Gaussian
+    perturbations of the incumbent, all inside the prior's typical set."""
     m = max(2, int(2 ** np.round(np.log2(max(n_candidates, 2)))))
     sob = qmc.Sobol(dim, scramble=True, seed=rng).random_base2(int(np.log2(m)))
     n_local = max(8, m // 8)
-    scales = np.where(np.arange(n_local) % 2 == 0, 0.03, 0.12)[:, None]
-    local = np.clip(incumbent + rng.normal(size=(n_local, dim)) * scales, 0.0, 1.0)
-    return project_typical(np.vstack([sob, local]), radius)
+    if box is not None:
+        sob = box[0] + sob * (box[1] - box[0])
+        width = float(np.mean(box[1] - box[0]))
+        scales = np.where(np.arange(n_local) % 2 == 0, 0.1, 0.3)[:, None] * width
+    else:
+        scales = np.where(np.arange(n_local) % 2 == 0, 0.03, 0.12)[:, None]
+    local = clip_box(incumbent + rng.normal(size=(n_local, dim)) * scales, box)
+    return clip_box(project_typical(np.vstack([sob, local]), radius), box)
 
 
 def maximise_ei(
-    post: Posterior,
+    post: PosteriorLike,
     best: float,
     candidates: np.ndarray,
     n_starts: int,
     radius: float = np.inf,
     max_iters: int = 20,
+    box: Box | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimised points (n_starts, d) inside the typical set and their EI, best first."""
+    """Optimised points (n_starts, d) inside the typical set (and box) and their EI, best
+    first."""
     mean, var = post.predict(candidates)
     ei = expected_improvement(mean, np.sqrt(var), best)
     order = np.argsort(-ei)[:n_starts]
     starts = candidates[order]
-    xs = multistart_lbfgsb(lambda x: _ei_and_grad(post, x, best), starts, max_iters)
-    xs = project_typical(xs, radius)
+    xs = multistart_lbfgsb(lambda x: _ei_and_grad(post, x, best), starts, max_iters, box)
+    xs = clip_box(project_typical(xs, radius), box)
     m2, v2 = post.predict(xs)
     vals = expected_improvement(m2, np.sqrt(v2), best)
     # L-BFGS-B on a sum may stop with one start worse than where it began: keep the better.
@@ -119,7 +140,7 @@ def maximise_ei(
 
 
 def maximise_mean(
-    post: Posterior, candidates: np.ndarray, radius: float = np.inf, max_iters: int = 40
+    post: PosteriorLike, candidates: np.ndarray, radius: float = np.inf, max_iters: int = 40
 ) -> np.ndarray:
     """The posterior-mean argmax (the current best guess), from the best candidates."""
     mean, _ = post.predict(candidates)
@@ -135,7 +156,7 @@ def maximise_mean(
 
 
 def kriging_believer(
-    post: Posterior,
+    post: PosteriorLike,
     best: float,
     k: int,
     candidates: np.ndarray,
@@ -145,6 +166,7 @@ def kriging_believer(
     chosen: np.ndarray | None = None,
     radius: float = np.inf,
     max_iters: int = 20,
+    box: Box | None = None,
 ) -> np.ndarray:
     """k points by EI, each next one after believing the posterior mean at the previous ones.
 
@@ -158,7 +180,7 @@ def kriging_believer(
         post = post.with_point(a, float(mu[0]), fantasy_noise)
     out: list[np.ndarray] = []
     for _ in range(k):
-        xs, _vals = maximise_ei(post, best, candidates, n_starts, radius, max_iters)
+        xs, _vals = maximise_ei(post, best, candidates, n_starts, radius, max_iters, box)
         pool = np.vstack([xs, _rank_by_ei(post, best, candidates)])
         x = _first_far_enough(pool, album, min_distance)
         out.append(x)
@@ -168,7 +190,7 @@ def kriging_believer(
     return np.array(out)
 
 
-def _rank_by_ei(post: Posterior, best: float, candidates: np.ndarray) -> np.ndarray:
+def _rank_by_ei(post: PosteriorLike, best: float, candidates: np.ndarray) -> np.ndarray:
     mean, var = post.predict(candidates)
     return candidates[np.argsort(-expected_improvement(mean, np.sqrt(var), best))]
 

@@ -1,25 +1,30 @@
 """The search benchmark: strategies side by side on the same targets and simulated raters.
 
-Pure: the face model enters as a decode callable ((n, D) float -> (n, H, W, 3) uint8) and the
-target latents; fotorobot/bench_search.py loads the model and formats the command line.
+Pure: the face model enters as callables, decode ((n, D) float -> (n, H, W, 3) uint8) and
+optionally describe (faces -> (n, 128) dlib descriptors); targets are images (real photos,
+or decoded latents). The command line (fotorobot/bench_search.py) loads the model and prints;
+optimization.bench_report turns the traces into tables, intervals and plots.
+
+A strategy is named by a spec: a base name, then "+key=value" overrides, e.g.
+"ours+dim=8+surrogate=preference". Values are JSON (numbers, true/false, strings).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from optimization.raters import RaterConfig, SimulatedRater, image_similarity
+from optimization.raters import Describe, RaterConfig, SimulatedRater, TargetJudge
 from optimization.settings import SearchSettings
 from optimization.space import BasisLike, LatentSpace, subspace_dim
 from optimization.strategies import (
     CMAStrategy,
     OursStrategy,
-    PicksStrategy,
     RandomStrategy,
     Strategy,
     ThesisStrategy,
@@ -28,24 +33,47 @@ from optimization.strategies import (
 Decode = Callable[[np.ndarray], np.ndarray]
 
 STRATEGIES = {
-    "random": "random prior faces, albums of 4",
-    "thesis": "thesis: 5 random in [-4,4]^d, then 1 face/round by MPI xi=0.3",
-    "cma": "CMA-ES in the latent, population 4",
-    "ours": "ours: EI albums of 4 over the principal axes explaining 99% (<= 16)",
-    "ours-16": "ours over 16 principal axes",
-    "ours-stds": "ours, principal axes scaled by the encoded stds",
+    "random": "random prior faces N(0, I), albums of 4",
+    "thesis": "thesis: 5 random in [-4,4]^d of the search subspace, then 1 face/round by MPI",
+    "cma": "CMA-ES in the whole latent from N(0, I), population 4",
+    "cma-sub": "CMA-ES in the search subspace, population 4",
+    "ours": "ours: EI albums of 4, numeric GP on ratings",
+    "pref": "ours with the preference GP on within-album comparisons of the ratings",
+    # A group poll's answer: the rater says which face of each album is closest (1 answer per
+    # album), stored and turned into search data exactly as the bot does (optimization.picks
+    # answer_data): the numeric GP on standardised picks, or with surrogate auto/preference
+    # the preference GP on "picked > unpicked" comparisons.
+    "ours-picks": "ours told only the closest face of each album (a group poll's pick)",
     "ours-full": "ours over the full latent (no subspace)",
-    "ours-best": "ours + a best-guess slot in each album",
-    "ours-picks": "ours, told only the closest face of each album (a group poll's pick)",
 }
-DEFAULT_STRATEGIES = ("random", "thesis", "cma", "ours", "ours-16", "ours-full", "ours-best")
+DEFAULT_STRATEGIES = ("random", "thesis", "cma", "ours", "pref", "ours-picks")
+# Names a model's SearchContext.presets may define (fotorobot.bench_search_model: its own
+# search; "ours-picks" is a base strategy too, the preset puts it in the identity space).
+PRESET_NAMES = ("ours", "ours-numeric", "ours-pref", "ours-picks", "ours-pca")
+# Overrides that pick the space or the first faces rather than a SearchSettings field.
+SPACE_KEYS = ("axes", "scale", "openers")
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What strategies may know of the face model: the latent size, named principal bases
+    ("variance": the checkpoint's PCA; others order the axes differently) and opening faces
+    (latents (k, D) spread in identity, shown first by strategies with openers=true)."""
+
+    latent_dim: int
+    bases: Mapping[str, BasisLike | None] = field(default_factory=dict)
+    openers: np.ndarray | None = None
+    # Short names for this model's searches, e.g. "ours" -> "ours+axes=identity+dim=16+..."
+    # (a name used exactly as given is replaced by its spec; tables keep the short name).
+    presets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class BenchConfig:
     """What the benchmark runs."""
 
-    budget: int = 80  # ratings per target and strategy
+    budget: int = 80  # faces shown per target and strategy
+    answers: int = 0  # also keep going until this many answers were given (effort figures)
     checkpoints: tuple[int, ...] = (8, 20, 40, 80)
     album: int = 4
     dim: int = 16  # the largest search dimension
@@ -55,46 +83,146 @@ class BenchConfig:
     n_random_calibration: int = 64
 
 
-def make_strategy(
-    name: str, latent_dim: int, basis: BasisLike | None, cfg: BenchConfig, seed: int
-) -> Strategy:
-    """One fresh strategy instance for one target."""
-    dim = subspace_dim(basis, latent_dim, cfg.dim)
-    settings = SearchSettings(dim=dim, album_size=cfg.album, seed=seed)
-    if name == "random":
+@dataclass(frozen=True)
+class Traces:
+    """Every face one strategy showed, per target, in the order shown."""
+
+    distance: np.ndarray  # (targets, faces) dlib distance to the target (nan: no descriptors)
+    similarity: np.ndarray  # (targets, faces) the rater's noise-free similarity
+    answers: np.ndarray  # (targets, faces) answers given once this face's album was answered
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
+    """'ours+dim=8+surrogate="preference"' -> ("ours", {"dim": 8, "surrogate": "preference"}).
+    A value that is not JSON is taken as a string (surrogate=preference works too)."""
+    base, *parts = spec.strip().split("+")
+    if base not in STRATEGIES:
+        raise ValueError(f"unknown strategy {base!r}; known: {', '.join(STRATEGIES)}")
+    overrides: dict[str, object] = {}
+    known = {f.name for f in fields(SearchSettings)} | set(SPACE_KEYS)
+    for part in parts:
+        key, sep, raw = part.partition("=")
+        if not sep or key not in known:
+            raise ValueError(f"bad override {part!r} in {spec!r}; keys: {', '.join(sorted(known))}")
+        try:
+            overrides[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key] = raw
+    if overrides and base not in ("ours", "pref", "ours-picks", "ours-full", "thesis", "cma-sub"):
+        raise ValueError(f"{base!r} takes no overrides")
+    return base, overrides
+
+
+def make_strategy(spec: str, ctx: SearchContext, cfg: BenchConfig, seed: int) -> Strategy:
+    """One fresh strategy instance for one target (override axes=NAME picks a basis)."""
+    latent_dim, bases = ctx.latent_dim, ctx.bases
+    if spec in PRESET_NAMES and spec not in ctx.presets and spec not in STRATEGIES:
+        raise ValueError(f"{spec!r} needs a model with identity assets")
+    base, over = parse_spec(ctx.presets.get(spec, spec))
+    basis = bases.get(str(over.get("axes", "variance")))
+    if "axes" in over and over["axes"] not in bases:
+        raise ValueError(f"no basis named {over['axes']!r}; have {', '.join(bases)}")
+    dim = int(over.get("dim", subspace_dim(basis, latent_dim, cfg.dim)))  # type: ignore[call-overload]
+    scale = str(over.get("scale", "unit"))
+    settings_over = {k: v for k, v in over.items() if k not in SPACE_KEYS}
+    if base == "random":
         return RandomStrategy(latent_dim, cfg.album, seed)
-    if name == "thesis":
-        return ThesisStrategy(latent_dim, seed)
-    if name == "cma":
+    if base == "cma":
         return CMAStrategy(latent_dim, cfg.album, seed)
-    if name == "ours":
-        return OursStrategy(LatentSpace.from_basis(latent_dim, basis, dim), settings)
-    if name == "ours-best":
-        space = LatentSpace.from_basis(latent_dim, basis, dim)
-        return OursStrategy(space, replace(settings, best_slot=True))
-    if name == "ours-picks":
-        return PicksStrategy(LatentSpace.from_basis(latent_dim, basis, dim), settings)
-    if name == "ours-stds":
-        return OursStrategy(LatentSpace.from_basis(latent_dim, basis, dim, scale="stds"), settings)
-    if name == "ours-16":
-        d16 = min(cfg.dim, latent_dim)
-        space = LatentSpace.from_basis(latent_dim, basis, d16)
-        return OursStrategy(space, replace(settings, dim=d16))
-    if name == "ours-full":
-        space = LatentSpace.from_basis(latent_dim, None, latent_dim)
-        return OursStrategy(space, replace(settings, dim=latent_dim))
-    raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
+    if base == "ours-full":
+        dim = latent_dim
+        basis = None
+    space = LatentSpace.from_basis(latent_dim, basis, dim, scale=scale)
+    if base == "thesis":
+        return ThesisStrategy(latent_dim, seed, space=space)
+    if base == "cma-sub":
+        return CMAStrategy(latent_dim, cfg.album, seed, space=space)
+    settings = SearchSettings(dim=dim, album_size=cfg.album, seed=seed)
+    if over.get("axes") in ("variance", "identity"):
+        settings = replace(settings, axes=str(over["axes"]))
+    if base == "pref":
+        settings = replace(settings, surrogate="preference")
+    settings = replace(settings, **settings_over)  # type: ignore[arg-type]
+    n_open = int(over.get("openers", 0))  # type: ignore[call-overload]
+    if n_open and (ctx.openers is None or len(ctx.openers) < n_open):
+        raise ValueError(f"{spec!r} wants {n_open} openers and the context has fewer")
+    openers = ctx.openers[:n_open] if n_open and ctx.openers is not None else None
+    feedback = "pick" if base == "ours-picks" else "ratings"
+    return OursStrategy(space, settings, feedback=feedback, openers=openers)
 
 
-def run_one(strategy: Strategy, rater: SimulatedRater, decode: Decode, budget: int) -> np.ndarray:
-    """True similarity (budget,) of every face shown, in the order they were rated."""
+def run_one(
+    strategy: Strategy,
+    rater: SimulatedRater,
+    judge: TargetJudge,
+    decode: Decode,
+    budget: int,
+    answers: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distance, similarity, answers) per face shown, until `budget` faces were shown and
+    `answers` answers were given."""
+    dist: list[float] = []
     sims: list[float] = []
-    while len(sims) < budget:
+    ans: list[int] = []
+    given = 0
+    while len(sims) < budget or given < answers:
         z = strategy.ask()
-        s = rater.similarity(decode(z))
-        strategy.tell(rater.rate(s))
+        looks = judge.looks(decode(z))
+        s = looks.similarity(rater.config.kind)
+        if getattr(strategy, "feedback", "ratings") == "pick":
+            strategy.tell_pick(rater.pick(s))  # type: ignore[attr-defined]
+            given += 1
+            ans.extend([given] * len(s))
+        else:
+            strategy.tell(rater.rate(s))
+            ans.extend(range(given + 1, given + len(s) + 1))
+            given += len(s)
         sims.extend(float(v) for v in s)
-    return np.array(sims[:budget])
+        dist.extend(float(v) for v in looks.distance)
+    return np.array(dist), np.array(sims), np.array(ans, dtype=np.int64)
+
+
+def run_bench(
+    decode: Decode,
+    ctx: SearchContext,
+    targets: np.ndarray,
+    cfg: BenchConfig,
+    describe: Describe | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Traces]:
+    """Traces of every strategy on the same target images (n, H, W, 3) and the same raters.
+
+    The raters are calibrated per target on the same random prior faces; target i's rater
+    draws its noise from the same seed under every strategy (paired comparisons).
+    """
+    targets = np.asarray(targets)
+    rng = np.random.default_rng(cfg.seed)
+    calib = decode(rng.normal(size=(cfg.n_random_calibration, ctx.latent_dim)).astype(np.float32))
+    calib_desc = describe(calib) if describe is not None else None
+    target_desc = describe(targets) if describe is not None else None
+    judges = [
+        TargetJudge(t, describe, None if target_desc is None else target_desc[i])
+        for i, t in enumerate(targets)
+    ]
+    randoms = [j.looks(calib, calib_desc).similarity(cfg.rater.kind) for j in judges]
+    out: dict[str, Traces] = {}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for spec in cfg.strategies:
+            t0 = time.perf_counter()
+            rows = []
+            for i, judge in enumerate(judges):
+                rseed = cfg.seed * 100_003 + i
+                rater = SimulatedRater(
+                    judge.target, randoms[i], cfg.rater, np.random.default_rng(rseed)
+                )
+                strat = make_strategy(spec, ctx, cfg, rseed)
+                rows.append(run_one(strat, rater, judge, decode, cfg.budget, cfg.answers))
+            n = min(len(r[0]) for r in rows)  # albums may overshoot the budget by a few faces
+            out[spec] = Traces(*(np.array([r[k][:n] for r in rows]) for k in range(3)))
+            if progress:
+                dt = time.perf_counter() - t0
+                progress(f"{spec}: {len(judges)} targets in {dt:.0f} s")
+    return out
 
 
 def run_quality(
@@ -105,121 +233,11 @@ def run_quality(
     cfg: BenchConfig,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Best-so-far similarity curves {strategy: (n_targets, budget)} on shared targets/raters."""
-    rng = np.random.default_rng(cfg.seed)
-    calib = decode(rng.normal(size=(cfg.n_random_calibration, latent_dim)).astype(np.float32))
-    target_images = decode(np.asarray(targets, dtype=np.float32))
-    curves: dict[str, np.ndarray] = {}
-    with threadpool_limits(limits=1, user_api="blas"):
-        for name in cfg.strategies:
-            t0 = time.perf_counter()
-            curves[name] = _run_strategy(name, decode, latent_dim, basis, target_images, calib, cfg)
-            if progress:
-                dt = time.perf_counter() - t0
-                progress(f"{name}: {len(target_images)} targets in {dt:.0f} s")
-    return curves
-
-
-def _run_strategy(
-    name: str,
-    decode: Decode,
-    latent_dim: int,
-    basis: BasisLike | None,
-    target_images: np.ndarray,
-    calib: np.ndarray,
-    cfg: BenchConfig,
-) -> np.ndarray:
-    """Best-so-far curves (n_targets, budget) of one strategy."""
-    rows = []
-    for i, timg in enumerate(target_images):
-        rseed = cfg.seed * 100_003 + i
-        rng = np.random.default_rng(rseed)
-        rater = SimulatedRater(timg, image_similarity(calib, timg), cfg.rater, rng)
-        strat = make_strategy(name, latent_dim, basis, cfg, rseed)
-        rows.append(np.maximum.accumulate(run_one(strat, rater, decode, cfg.budget)))
-    return np.array(rows)
-
-
-def ratings_to_reach(curve: np.ndarray, level: float) -> np.ndarray:
-    """Per target, the number of ratings until best-so-far >= level (inf if never)."""
-    hit = curve >= level
-    first = np.argmax(hit, axis=1).astype(np.float64) + 1.0
-    first[~hit.any(axis=1)] = np.inf
-    return first
-
-
-def summarise(
-    curves: dict[str, np.ndarray], checkpoints: tuple[int, ...], level: float
-) -> list[dict[str, object]]:
-    """One row per strategy: mean and 90% interval at each checkpoint, ratings to reach level."""
-    rows = []
-    for name, c in curves.items():
-        row: dict[str, object] = {"strategy": name}
-        for b in checkpoints:
-            if b <= c.shape[1]:
-                v = c[:, b - 1]
-                row[f"@{b}"] = {
-                    "mean": float(v.mean()),
-                    "p5": float(np.quantile(v, 0.05)),
-                    "p95": float(np.quantile(v, 0.95)),
-                }
-        need = ratings_to_reach(c, level)
-        reached = np.isfinite(need)
-        row["reach"] = {
-            "level": level,
-            "median": float(np.median(need)) if reached.mean() >= 0.5 else None,
-            "reached": float(reached.mean()),
-        }
-        rows.append(row)
-    return rows
-
-
-def format_table(rows: list[dict[str, object]], checkpoints: tuple[int, ...]) -> str:
-    """Markdown table of summarise() rows."""
-    level = rows[0]["reach"]["level"] if rows else 0.0  # type: ignore[index]
-    head = ["strategy", *[f"after {b}" for b in checkpoints], f"ratings to {level:.3f}"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [str(r["strategy"])]
-        for b in checkpoints:
-            s = r.get(f"@{b}")
-            cells.append(
-                f"{s['mean']:.3f} [{s['p5']:.3f}, {s['p95']:.3f}]" if s else "-"  # type: ignore[index]
-            )
-        reach = r["reach"]
-        med = reach["median"]  # type: ignore[index]
-        frac = reach["reached"]  # type: ignore[index]
-        cells.append(
-            f"{med:.0f} ({frac:.0%} reach)" if med is not None else f"- ({frac:.0%} reach)"
-        )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def plot_curves(curves: dict[str, np.ndarray], path: str, title: str = "") -> None:
-    """Mean best-so-far similarity vs ratings, with the 90% band, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 4.6), dpi=120)
-    for name, c in curves.items():
-        x = np.arange(1, c.shape[1] + 1)
-        mean = c.mean(0)
-        (line,) = ax.plot(x, mean, label=f"{name}", lw=2 if name == "ours" else 1.3)
-        if name in ("ours", "random"):  # two bands stay readable; the JSON has all of them
-            lo, hi = np.quantile(c, 0.05, 0), np.quantile(c, 0.95, 0)
-            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.1)
-    ax.set_xlabel("ratings")
-    ax.set_ylabel("similarity of the best face so far")
-    ax.set_xscale("log")
-    ax.set_xticks([1, 4, 8, 20, 40, 80])
-    ax.set_xticklabels(["1", "4", "8", "20", "40", "80"])
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    """Best-so-far similarity curves {strategy: (n_targets, budget)} for target latents
+    (decoded to images): the synthetic-proxy benchmark (pixel rater)."""
+    images = decode(np.asarray(targets, dtype=np.float32))
+    ctx = SearchContext(latent_dim, {"variance": basis})
+    traces = run_bench(decode, ctx, images, cfg, None, progress)
+    return {
+        k: np.maximum.accumulate(t.similarity[:, : cfg.budget], axis=1) for k, t in traces.items()
+    }

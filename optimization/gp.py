@@ -9,6 +9,7 @@ overhead would dominate the latency budget. tests/optimization/test_core.py
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
@@ -66,6 +67,32 @@ def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sq, 0.0))
 
 
+class PosteriorLike(Protocol):
+    """What the acquisition code needs of a GP posterior (numeric or preference)."""
+
+    @property
+    def x(self) -> np.ndarray:
+        """(n, d) observed points."""
+        ...
+
+    @property
+    def hyper(self) -> Hyper:
+        """Kernel hyperparameters."""
+        ...
+
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (m,) and variance (m,) at xs (m, d)."""
+        ...
+
+    def predict_grad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, variance and their gradients (m, d)."""
+        ...
+
+    def with_point(self, x: np.ndarray, y: float, noise: float) -> PosteriorLike:
+        """The posterior after one more (fantasy) Gaussian observation."""
+        ...
+
+
 @dataclass(frozen=True)
 class Posterior:
     """Exact GP posterior of the latent score f given X (n, d), y (n,), per-point noise (n,)."""
@@ -106,6 +133,13 @@ class Posterior:
         dvar = np.where(small[:, None], 0.0, dvar)
         return mean, var, dmean, dvar
 
+    def as_linear(self) -> LinearPosterior:
+        """The same posterior with (K + N)^-1 formed once: matrix products instead of
+        triangular solves in the acquisition's many predictions, and O(n^2) fantasies
+        (measured: a round at 60 faces 92 -> 80 ms)."""
+        b = cho_solve((self.chol, True), np.eye(len(self.x)))
+        return LinearPosterior(self.x, self.alpha, 0.5 * (b + b.T), self.hyper)
+
     def with_point(self, x: np.ndarray, y: float, noise: float) -> Posterior:
         """Posterior with one more (fantasy) observation: the Kriging-believer step."""
         return build_posterior(
@@ -133,3 +167,63 @@ def build_posterior(x: np.ndarray, y: np.ndarray, noise: np.ndarray, hyper: Hype
     if not np.all(np.isfinite(alpha)):
         raise np.linalg.LinAlgError("GP posterior weights are not finite")
     return Posterior(x, y, noise, hyper, chol, alpha)
+
+
+@dataclass(frozen=True)
+class LinearPosterior:
+    """A Gaussian-process posterior in the form mean = ks a, var = s2 - ks B ks^T.
+
+    Exact GP regression has B = (K + N)^-1; a Laplace preference posterior has
+    B = W (I + K W)^-1. Fantasies (with_point) are exact Gaussian conditioning of either.
+    """
+
+    x: np.ndarray  # (n, d)
+    alpha: np.ndarray  # (n,)
+    b: np.ndarray  # (n, n) symmetric
+    hyper: Hyper
+
+    def _k(self, xs: np.ndarray) -> np.ndarray:
+        return matern52(xs, self.x, self.hyper.variance, self.hyper.lengthscale)
+
+    def predict(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean (m,) and variance (m,) at xs (m, d)."""
+        ks = self._k(xs)  # (m, n)
+        var = self.hyper.variance - np.einsum("mn,mn->m", ks @ self.b, ks)
+        return ks @ self.alpha, np.maximum(var, 1e-12)
+
+    def predict_grad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean (m,), variance (m,), dmean/dx (m, d), dvar/dx (m, d)."""
+        h = self.hyper
+        ls2 = h.lengthscale**2
+        diff = xs[:, None, :] - self.x[None, :, :]  # (m, n, d)
+        r = np.sqrt(np.maximum(((diff * diff) / ls2).sum(-1), 0.0))  # (m, n)
+        e = np.exp(-SQRT5 * r)
+        ks = h.variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * e  # (m, n)
+        g = -(5.0 / 3.0) * h.variance * (1.0 + SQRT5 * r) * e  # (m, n): dk/dx / (x - x')*l^2
+        dks = g[:, :, None] * diff / ls2  # (m, n, d)
+        bks = ks @ self.b  # (m, n)
+        mean = ks @ self.alpha
+        var = h.variance - (ks * bks).sum(1)
+        dmean = np.einsum("mnd,n->md", dks, self.alpha)
+        dvar = -2.0 * np.einsum("mnd,mn->md", dks, bks)
+        small = var < 1e-12
+        return (
+            mean,
+            np.where(small, 1e-12, var),
+            dmean,
+            np.where(small[:, None], 0.0, dvar),
+        )
+
+    def with_point(self, x: np.ndarray, y: float, noise: float) -> LinearPosterior:
+        """The posterior after one more Gaussian observation y = f(x) + N(0, noise)."""
+        k1 = self._k(x[None, :])[0]  # (n,)
+        u = np.append(-self.b @ k1, 1.0)  # (n+1,): C(., x) = [k(.); k(., x)] . u
+        m1 = float(k1 @ self.alpha)
+        v1 = max(float(self.hyper.variance - k1 @ self.b @ k1), 1e-12)
+        denom = v1 + noise
+        n = len(self.alpha)
+        b = np.zeros((n + 1, n + 1))
+        b[:n, :n] = self.b
+        b += np.outer(u, u) / denom
+        alpha = np.append(self.alpha, 0.0) + u * (y - m1) / denom
+        return LinearPosterior(np.vstack([self.x, x[None, :]]), alpha, b, self.hyper)

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from optimization.preference import pairs_from_album
 from optimization.search import Search, fit_gp, new_search, observe, propose
 from optimization.settings import SearchSettings
 from optimization.space import LatentSpace
@@ -23,12 +24,17 @@ def _random_history(dim: int, n: int, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def _search(settings: SearchSettings, x: np.ndarray, y: np.ndarray, state: dict) -> Search:
-    s = observe(new_search(settings), x, y, np.ones(len(y), dtype=np.int64))
+    """A search that saw x, y album by album (scores and within-album comparisons)."""
+    s = new_search(settings)
+    k = settings.album_size
+    for i in range(0, len(y), k):
+        yy = y[i : i + k]
+        s = observe(s, x[i : i + k], yy, np.ones(len(yy), dtype=np.int64), pairs_from_album(yy))
     return replace(s, state=state)
 
 
 def round_latency(
-    dim: int,
+    settings: SearchSettings | int,
     sizes: tuple[int, ...] = (20, 60, 120),
     reps: int = 30,
     seed: int = 0,
@@ -40,8 +46,11 @@ def round_latency(
 
     Each repetition is a bot round: the previous round (n - album observations) left its
     fitted hyperparameters in the state, and this round refits warm and proposes an album.
+    settings: the search's settings (an int: the default settings of that dimension).
     """
-    settings = SearchSettings(dim=dim, album_size=album, seed=seed)
+    if isinstance(settings, int):
+        settings = SearchSettings(dim=settings, album_size=album, seed=seed)
+    dim, album = settings.dim, settings.album_size
     out: dict[int, dict[str, list[float]]] = {}
     for n in sizes:
         res: dict[str, list[float]] = {"fit": [], "round": [], "round+decode": []}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from optimization.batch import (
+    Box,
     candidate_set,
     kriging_believer,
     maximise_mean,
@@ -18,8 +19,9 @@ from optimization.batch import (
     rms_distance,
     sobol_points,
 )
-from optimization.gp import Hyper, Posterior, build_posterior, default_hyper
+from optimization.gp import Hyper, PosteriorLike, build_posterior, default_hyper
 from optimization.settings import SearchSettings
+from optimization.trust_region import TrustRegion, trust_box
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,17 @@ class Search:
     scores: np.ndarray  # (n,) aggregated (per-rater standardised) scores
     counts: np.ndarray  # (n,) votes per face; 0 = unrated, left out of the GP
     state: dict[str, Any] = field(default_factory=dict)  # JSON-able warm start
+    # (m, 2) [winner, loser] indices into points: within-album comparisons (the preference
+    # surrogate's data; optimization.preference.preferences_from_votes builds them).
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
 
-# Where a proposed point came from: the first Sobol album, EI, the posterior-mean maximum, or
-# space-filling points when there is no usable GP.
+# Where a proposed point came from: the first album (Sobol or an opener), EI, the
+# posterior-mean maximum, or space-filling points when there is no usable GP.
 Source = Literal["initial", "ei", "best", "random"]
-# How the GP's hyperparameters were obtained: fitted, the warm start kept, or the defaults.
-FitStatus = Literal["ok", "fixed", "default"]
+# How the surrogate was obtained: the numeric GP fitted, its warm start kept, its defaults, or
+# the preference GP (Laplace, fitted to within-album comparisons).
+FitStatus = Literal["ok", "fixed", "default", "preference"]
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,9 @@ class Proposal:
 
 @dataclass(frozen=True)
 class FittedGP:
-    """The GP surrogate fitted to the usable observations of a search."""
+    """The GP surrogate (numeric or preference) fitted to the usable observations of a search."""
 
-    posterior: Posterior
+    posterior: PosteriorLike
     index: np.ndarray  # (m,) indices into search.points of the observations used
     status: FitStatus
     y_mean: float
@@ -76,8 +82,18 @@ def new_search(settings: SearchSettings, state: dict[str, Any] | None = None) ->
     )
 
 
-def observe(search: Search, points: ArrayLike, scores: ArrayLike, counts: ArrayLike) -> Search:
-    """A new Search with these rated faces appended; inputs are copied, never mutated."""
+def observe(
+    search: Search,
+    points: ArrayLike,
+    scores: ArrayLike,
+    counts: ArrayLike,
+    pairs: ArrayLike | None = None,
+) -> Search:
+    """A new Search with these rated faces appended; inputs are copied, never mutated.
+
+    pairs (m, 2): [winner, loser] comparisons among the faces of this call (indices into
+    `points` as given here; they are shifted past the faces already in the search).
+    """
     d = search.settings.dim
     if np.size(points) == 0:
         return search
@@ -95,12 +111,20 @@ def observe(search: Search, points: ArrayLike, scores: ArrayLike, counts: ArrayL
         raise ValueError("points must be finite and inside the unit cube [0, 1]")
     if np.any(c < 0):
         raise ValueError("counts must be >= 0")
+    new_pairs = np.zeros((0, 2), dtype=np.int64)
+    if pairs is not None and np.size(pairs):
+        new_pairs = np.array(pairs, dtype=np.int64, copy=True).reshape(-1, 2)
+        if new_pairs.min() < 0 or new_pairs.max() >= len(p):
+            raise ValueError(f"pairs must index the {len(p)} faces given")
+        if np.any(new_pairs[:, 0] == new_pairs[:, 1]):
+            raise ValueError("a face cannot be compared with itself")
     return Search(
         search.settings,
         np.vstack([search.points, np.clip(p, 0.0, 1.0)]),
         np.concatenate([search.scores, s]),
         np.concatenate([search.counts, c]),
         dict(search.state),
+        np.vstack([search.pairs, new_pairs + len(search.points)]),
     )
 
 
@@ -119,6 +143,11 @@ def fit_gp(search: Search, refit: bool = True) -> FittedGP | None:
 
 def _fit_gp(search: Search, refit: bool) -> FittedGP | None:
     s = search.settings
+    if uses_preference(search):
+        pref = _fit_preference(search)
+        if pref is not None or len(search.pairs):
+            return pref
+        # No comparisons yet (e.g. a search rated before the setting changed): numeric GP.
     idx = _usable(search)
     if len(idx) < max(1, s.min_observations):
         return None
@@ -137,7 +166,10 @@ def _fit_gp(search: Search, refit: bool) -> FittedGP | None:
             from optimization.surrogate import fit_hyperparameters
 
             cold = default_hyper(s.dim) if warm is not None else None
-            fit = fit_hyperparameters(x, y, counts, start, s.noise_floor, s.gp_max_iters, cold)
+            prior = (float(np.log(s.ls_prior)), s.ls_prior_sigma) if s.ls_prior > 0 else None
+            fit = fit_hyperparameters(
+                x, y, counts, start, s.noise_floor, s.gp_max_iters, cold, prior
+            )
             hyper = fit.hyper
             status = "ok"
         except Exception as exc:
@@ -150,10 +182,43 @@ def _fit_gp(search: Search, refit: bool) -> FittedGP | None:
     for h, st in attempts:
         noise = max(h.noise, s.noise_floor) / counts
         try:
-            return FittedGP(build_posterior(x, y, noise, h), idx, st, y_mean, y_std)
+            post = build_posterior(x, y, noise, h).as_linear()
+            return FittedGP(post, idx, st, y_mean, y_std)
         except (np.linalg.LinAlgError, ValueError) as exc:
             log.warning("GP posterior failed (%s); trying default hyperparameters", exc)
     return None
+
+
+def uses_preference(search: Search) -> bool:
+    """Whether the preference GP models this search: always for surrogate="preference";
+    for "auto", when some compared face has no rating (a "closest" pick), which only the
+    preference GP can use. Ratings alone go to the numeric GP, which reads their values
+    (measured better per rated face: docs/search.md)."""
+    s = search.settings.surrogate
+    if s != "auto":
+        return s == "preference"
+    if not len(search.pairs):
+        return False
+    return bool(np.any(search.counts[np.unique(search.pairs)] == 0))
+
+
+def _fit_preference(search: Search) -> FittedGP | None:
+    """Laplace preference GP over the faces that take part in a comparison."""
+    from optimization.preference import fit_preference_grid
+
+    s = search.settings
+    pairs = search.pairs
+    if len(pairs) == 0:
+        return None
+    idx = np.unique(pairs)  # (m,) faces in some comparison
+    local = np.searchsorted(idx, pairs)  # pairs re-indexed into idx
+    base = np.full(s.dim, s.pref_lengthscale * np.sqrt(s.dim))
+    try:
+        fit = fit_preference_grid(search.points[idx], local, base)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        log.warning("preference fit failed (%s)", exc)
+        return None
+    return FittedGP(fit.posterior, idx, "preference", 0.0, 1.0)
 
 
 def best_index(search: Search) -> int | None:
@@ -163,6 +228,11 @@ def best_index(search: Search) -> int | None:
 
 
 def _best_index(search: Search) -> int | None:
+    if uses_preference(search) and len(search.pairs):
+        pref = _fit_preference(search)
+        if pref is not None:
+            mean, _ = pref.posterior.predict(pref.posterior.x)
+            return int(pref.index[int(np.argmax(mean))])
     warm = Hyper.from_dict(search.state.get("gp"), search.settings.dim)
     gp = _fit_gp(search, refit=warm is None)
     if gp is None:
@@ -172,13 +242,18 @@ def _best_index(search: Search) -> int | None:
     return int(gp.index[int(np.argmax(mean))])
 
 
-def propose(search: Search, k: int | None = None) -> Proposal:
-    """The next album of k faces (default settings.album_size); never raises on bad data."""
+def propose(search: Search, k: int | None = None, openers: ArrayLike | None = None) -> Proposal:
+    """The next album of k faces (default settings.album_size); never raises on bad data.
+
+    openers (m, dim): cube points shown first, in order, before the search's own choices
+    (faces spread over who people look like, model.openers); an album that runs past them
+    is completed by the search.
+    """
     with _one_blas_thread():
-        return _propose(search, k)
+        return _propose(search, k, openers)
 
 
-def _propose(search: Search, k: int | None) -> Proposal:
+def _propose(search: Search, k: int | None, openers: ArrayLike | None = None) -> Proposal:
     s = search.settings
     k = s.album_size if k is None else int(k)
     if not 1 <= k <= 10:
@@ -186,23 +261,41 @@ def _propose(search: Search, k: int | None) -> Proposal:
     n_shown = len(search.points)
     rng = np.random.default_rng([s.seed, n_shown, k])
     state = dict(search.state)
+    opening = np.zeros((0, s.dim))
+    if openers is not None and np.size(openers):
+        opening = np.clip(np.asarray(openers, dtype=np.float64).reshape(-1, s.dim), 0.0, 1.0)
+        opening = opening[n_shown : n_shown + k]
+    if len(opening) == k:
+        return Proposal(opening.copy(), ["initial"] * k, state)
     gp = _fit_gp(search, True)
     if gp is None:
-        source: Source = "initial" if len(_usable(search)) == 0 else "random"
-        pts = project_typical(sobol_points(s.dim, n_shown, k, s.seed), s.radius)
+        unanswered = len(_usable(search)) == 0 and not len(search.pairs)
+        source: Source = "initial" if unanswered else "random"
+        pts = project_typical(sobol_points(s.dim, n_shown, k - len(opening), s.seed), s.radius)
         state["fit"] = "none"
-        return Proposal(pts, [source] * k, state)
+        srcs: list[Source] = ["initial" for _ in opening]
+        srcs += [source] * len(pts)
+        return Proposal(np.vstack([opening, pts]), srcs, state)
     post = gp.posterior
-    state["gp"] = post.hyper.to_dict()
+    if gp.status != "preference":  # the numeric GP's warm start only
+        state["gp"] = post.hyper.to_dict()
     state["fit"] = gp.status
     try:
         mean_obs, _ = post.predict(post.x)
         best = float(mean_obs.max())
         incumbent = post.x[int(np.argmax(mean_obs))]
-        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius)
-        chosen: list[np.ndarray] = []
-        sources: list[Source] = []
-        if s.best_slot and k >= 2:
+        box, min_distance = None, s.min_distance
+        if s.trust_region:
+            newest = int(gp.index[int(np.argmax(mean_obs))])
+            box, length = _trust_region(search, state, incumbent, newest, post.hyper.lengthscale)
+            # near-twins are judged relative to the region: a small region needs close faces
+            min_distance = min(s.min_distance, 0.25 * length)
+        if 0 < s.coarse_dims < s.dim and n_shown < s.coarse_faces:
+            box = _coarse_box(box, incumbent, s.coarse_dims)
+        cands = candidate_set(s.dim, s.n_candidates, incumbent, rng, s.radius, box)
+        chosen: list[np.ndarray] = list(opening)
+        sources: list[Source] = ["initial" for _ in opening]
+        if s.best_slot and k - len(chosen) >= 2:
             chosen.append(maximise_mean(post, cands, s.radius))
             sources.append("best")
         fantasy_noise = max(post.hyper.noise, s.noise_floor)
@@ -212,11 +305,12 @@ def _propose(search: Search, k: int | None) -> Proposal:
             k - len(chosen),
             cands,
             s.n_starts,
-            s.min_distance,
+            min_distance,
             fantasy_noise,
             np.array(chosen) if chosen else None,
             s.radius,
             s.acq_max_iters,
+            box,
         )
         pts = np.vstack([*chosen, ei_pts]) if chosen else ei_pts
         sources += ["ei"] * len(ei_pts)
@@ -226,8 +320,38 @@ def _propose(search: Search, k: int | None) -> Proposal:
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         log.warning("acquisition failed (%s); proposing space-filling points", exc)
         state["fit"] = "failed"
-        pts = _space_filling(search.points, s.dim, k, s.seed, n_shown, s.radius)
-        return Proposal(pts, ["random"] * k, state)
+        pts = _space_filling(search.points, s.dim, k - len(opening), s.seed, n_shown, s.radius)
+        fallback: list[Source] = ["initial" for _ in opening]
+        fallback += ["random" for _ in pts]
+        return Proposal(np.vstack([opening, pts]), fallback, state)
+
+
+def _coarse_box(box: Box | None, incumbent: np.ndarray, active: int) -> Box:
+    """The box with every axis past the first `active` pinned at the incumbent's value."""
+    lo, hi = (np.zeros_like(incumbent), np.ones_like(incumbent)) if box is None else box
+    lo, hi = lo.copy(), hi.copy()
+    lo[active:] = hi[active:] = incumbent[active:]
+    return lo, hi
+
+
+def _trust_region(
+    search: Search,
+    state: dict[str, Any],
+    incumbent: np.ndarray,
+    incumbent_index: int,
+    lengthscale: np.ndarray,
+) -> tuple[Box, float]:
+    """Update the stored trust region with the round just rated; its box and side."""
+    s = search.settings
+    n = len(search.points)
+    tr = TrustRegion.from_dict(state.get("tr"), s.tr_length)
+    if 0 < tr.seen < n:  # faces were rated since the last proposal
+        improved = incumbent_index >= tr.seen  # the best guess is one of them
+        tr = tr.update(improved, n, s.tr_succ, s.tr_fail, s.tr_min, s.tr_max)
+    elif tr.seen == 0:
+        tr = replace(tr, seen=n)
+    state["tr"] = tr.to_dict()
+    return trust_box(incumbent, tr.length, lengthscale), tr.length
 
 
 def _space_filling(

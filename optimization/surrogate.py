@@ -71,6 +71,7 @@ def fit_hyperparameters(
     noise_floor: float,
     max_iters: int,
     fallback_start: Hyper | None = None,
+    prior: tuple[float, float] | None = None,
 ) -> Fit:
     """MAP hyperparameters from `start` (the warm start); bounded; never a silent degenerate fit.
 
@@ -83,9 +84,9 @@ def fit_hyperparameters(
     # 0/0) and line searches overflow exp; non-finite results are caught, so the warnings are
     # only noise.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        fit = _fit_once(x, y, counts, start, noise_floor, max_iters)
+        fit = _fit_once(x, y, counts, start, noise_floor, max_iters, prior)
         if fallback_start is not None and _degenerate(fit.hyper):
-            other = _fit_once(x, y, counts, fallback_start, noise_floor, max_iters)
+            other = _fit_once(x, y, counts, fallback_start, noise_floor, max_iters, prior)
             if other.log_likelihood > fit.log_likelihood:
                 return other
     return fit
@@ -102,6 +103,7 @@ def _fit_once(
     start: Hyper,
     noise_floor: float,
     max_iters: int,
+    prior: tuple[float, float] | None = None,
 ) -> Fit:
     import GPy
 
@@ -116,7 +118,7 @@ def _fit_once(
         ARD=True,
     )
     kern.variance.constrain_bounded(vlo, vhi, warning=False)
-    mu, sigma = lengthscale_prior(dim)
+    mu, sigma = prior or lengthscale_prior(dim)
     # The prior keeps the positive (Logexp) transform, whose Jacobian GPy knows; the bounds
     # are applied by clipping the result below.
     kern.lengthscale.set_prior(GPy.priors.LogGaussian(mu, sigma), warning=False)

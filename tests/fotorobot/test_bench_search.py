@@ -14,7 +14,7 @@ from model import default_model_path
 @pytest.mark.slow
 def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "search", "--strategies", "random,nope"]) == 2
-    assert "unknown strategies: nope" in capsys.readouterr().err
+    assert "unknown strategy 'nope'" in capsys.readouterr().err
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
     assert main(["bench", "search", "--model", str(junk)]) == 1
@@ -22,13 +22,15 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     if not default_model_path().is_file():
         pytest.skip("no bundled face model")
     out = tmp_path / "s.json"
-    args = ["bench", "search", "--targets", "2", "--budget", "8", "--strategies", "random,ours"]
+    args = ["bench", "search", "--n-targets", "2", "--budget", "8", "--strategies", "random,ours"]
     assert main([*args, "--latency-reps", "1", "--latency-sizes", "12", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "| ours |" in text and "round p50" in text
     report = json.loads(out.read_text())
-    assert [r["strategy"] for r in report["quality"]] == ["random", "ours"]
-    assert set(report["latency"]) == {"12"}
+    rows = report["raters"]["pixel"]["similarity"]
+    assert [r["strategy"] for r in rows] == ["random", "ours"]
+    assert set(report["latency"]) == {"numeric", "preference"}
+    assert set(report["latency"]["numeric"]) == {"12"}
 
 
 def test_a_missing_bench_extra_is_named(
