@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,9 +91,13 @@ def resolve_targets(
             return latent_targets(fm, "encoded", n, seed)
         folder, eval_from = split
         if not folder.is_dir():
-            raise TargetError(
-                f"the model was trained on {folder}, which is not here: pass --targets photos:DIR"
+            # A bundled photo model's photos are not shipped: faces it draws stand in, said so.
+            print(
+                f"note: the model was trained on {folder}, which is not here; targets are "
+                "its own prior samples (pass --targets photos:DIR for real photos)",
+                file=sys.stderr,
             )
+            return latent_targets(fm, "prior", n, seed)
         return photo_targets(fm, folder, n, seed, eval_from)
     if spec.startswith("photos:"):
         folder = Path(spec[len("photos:") :]).expanduser()

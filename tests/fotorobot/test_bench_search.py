@@ -24,8 +24,11 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = tmp_path / "s.json"
     args = ["bench", "search", "--n-targets", "2", "--budget", "8", "--strategies", "random,ours"]
     assert main([*args, "--latency-reps", "1", "--latency-sizes", "12", "--json", str(out)]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
     assert "| ours |" in text and "round p50" in text
+    # The bundled real-face model's photos are not shipped: its own faces are the targets.
+    assert "its own prior samples" in captured.err
     report = json.loads(out.read_text())
     rows = report["raters"]["pixel"]["similarity"]
     assert [r["strategy"] for r in rows] == ["random", "ours"]
