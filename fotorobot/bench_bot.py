@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from bot.context import BotApplication
     from fotorobot.bench_group import GroupBenchResult
-    from fotorobot.settings import Settings
 
 # Telegram's own ceiling for one bot: about 30 messages per second overall.
 TELEGRAM_MESSAGES_PER_SECOND = 30.0
@@ -92,17 +94,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--groups", type=int, default=2, help="with --group: how many (2)")
 
 
-def bench_settings(token: str, url: str, data_dir: str, search_dim: int) -> Settings:
-    """The bot's settings for a benchmark against the fake at `url`, data in a temporary dir."""
+@contextlib.asynccontextmanager
+async def served_bot(
+    prefix: str, search_dim: int, rate_limiter: bool = True
+) -> AsyncIterator[tuple[Any, BotApplication, Path]]:
+    """The bot polling a fake Bot API over HTTP, its data in a temporary directory:
+    (the fake, the running application, that directory)."""
+    from bot.app import ALLOWED_UPDATES, build_application
+    from fotorobot.logs import quiet_noisy_loggers
     from fotorobot.settings import load_settings
+    from telegram_fake import FakeBotAPI, polling, serve_http
 
-    environ = {
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_BASE_URL": url,
-        "FOTOROBOT_DATA_DIR": data_dir,
-        "FOTOROBOT_SEARCH_DIM": str(search_dim),
-    }
-    return load_settings(environ=environ, env_file=None)
+    quiet_noisy_loggers()
+    api = FakeBotAPI(keep_file_bytes=False)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        async with serve_http(api) as url:
+            environ = {
+                "TELEGRAM_BOT_TOKEN": api.token,
+                "TELEGRAM_API_BASE_URL": url,
+                "FOTOROBOT_DATA_DIR": tmp,
+                "FOTOROBOT_SEARCH_DIM": str(search_dim),
+            }
+            settings = load_settings(environ=environ, env_file=None)
+            app = build_application(settings, rate_limiter=rate_limiter)
+            async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
+                yield api, app, Path(tmp)
 
 
 def percentile_ms(values: list[float], q: float) -> float:
@@ -185,39 +201,30 @@ async def bench_bot(
     while_training: str | None = None,
 ) -> BotBenchResult:
     """Run the benchmark once (optionally while a training run goes on) and its figures."""
-    from bot.app import ALLOWED_UPDATES, build_application
-    from fotorobot.logs import quiet_noisy_loggers
-    from telegram_fake import FakeBotAPI, polling, serve_http
-
-    quiet_noisy_loggers()
-
-    api = FakeBotAPI(keep_file_bytes=False)
-    with tempfile.TemporaryDirectory(prefix="fotorobot-bench-") as tmp:
-        async with serve_http(api) as url:
-            settings = bench_settings(api.token, url, tmp, search_dim)
-            app = build_application(settings, rate_limiter=rate_limiter)
-            async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
-                searched_dim = app.bot_data.require().engine.new_settings().dim
-                timeout = 120.0 + 10.0 * users
-                # Warm-up: the first fit imports GPy and fills caches; not measured.
-                await _user(api, "Warmup", 1, np.random.default_rng(seed), timeout)
-                rngs = [np.random.default_rng([seed, i]) for i in range(users)]
-                async with contextlib.AsyncExitStack() as stack:
-                    training = None
-                    if while_training:
-                        training = await stack.enter_async_context(
-                            BackgroundTraining(while_training, Path(tmp) / "training")
-                        )
-                    calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
-                    t0, started = time.perf_counter(), time.time()
-                    results = await asyncio.gather(
-                        *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
-                    )
-                    wall = time.perf_counter() - t0
-                    steps = training.steps() if training else []
-                    speeds = [s["images_per_s"] for s in steps if s["time"] >= started]
-                sends = sum(1 for c in api.calls if c.method.lower() != "getupdates")
-                sends -= calls_before
+    async with served_bot("fotorobot-bench-", search_dim, rate_limiter) as (api, app, tmp):
+        deps = app.bot_data.require()
+        searched_dim = deps.engine.new_settings().dim
+        album_size = int(deps.settings.album_size)
+        timeout = 120.0 + 10.0 * users
+        # Warm-up: the first fit imports GPy and fills caches; not measured.
+        await _user(api, "Warmup", 1, np.random.default_rng(seed), timeout)
+        rngs = [np.random.default_rng([seed, i]) for i in range(users)]
+        async with contextlib.AsyncExitStack() as stack:
+            training = None
+            if while_training:
+                training = await stack.enter_async_context(
+                    BackgroundTraining(while_training, tmp / "training")
+                )
+            calls_before = sum(1 for c in api.calls if c.method.lower() != "getupdates")
+            t0, started = time.perf_counter(), time.time()
+            results = await asyncio.gather(
+                *(_user(api, f"User{i}", rounds, rngs[i], timeout) for i in range(users))
+            )
+            wall = time.perf_counter() - t0
+            steps = training.steps() if training else []
+            speeds = [s["images_per_s"] for s in steps if s["time"] >= started]
+        sends = sum(1 for c in api.calls if c.method.lower() != "getupdates")
+        sends -= calls_before
     starts = [s for s, _ in results]
     latencies = [x for _, lat in results for x in lat]
     n_rounds = len(latencies)
@@ -228,7 +235,7 @@ async def bench_bot(
         users=users,
         rounds_per_user=rounds,
         search_dim=searched_dim,
-        album_size=int(settings.album_size),
+        album_size=album_size,
         rate_limiter=rate_limiter,
         rounds=n_rounds,
         wall_s=wall,

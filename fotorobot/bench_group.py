@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from fotorobot.bench_bot import bench_settings, percentile_ms
+from fotorobot.bench_bot import percentile_ms, served_bot
 
 
 @dataclass
@@ -91,36 +90,28 @@ async def bench_groups(
     groups: int, members: int, rounds: int, search_dim: int, seed: int
 ) -> GroupBenchResult:
     """Run the group benchmark once and return its figures."""
-    from bot.app import ALLOWED_UPDATES, build_application
-    from fotorobot.logs import quiet_noisy_loggers
-    from telegram_fake import FakeBotAPI, polling, serve_http
-
-    quiet_noisy_loggers()
-    api = FakeBotAPI(keep_file_bytes=False)
-    with tempfile.TemporaryDirectory(prefix="fotorobot-bench-group-") as tmp:
-        async with serve_http(api) as url:
-            settings = bench_settings(api.token, url, tmp, search_dim)
-            app = build_application(settings)
-            async with polling(app, timeout=10, allowed_updates=ALLOWED_UPDATES):
-                engine = app.bot_data.require().engine
-                searched_dim = engine.new_settings().dim
-                # A round needs ~8 group messages of a group's 20 a minute: minutes, not seconds.
-                timeout = 180.0 + 40.0 * rounds
-                # Warm-up in a private chat: the first fit imports GPy and fills caches.
-                warm = api.user(first_name="Warmup")
-                sent = api.send_text(api.private_chat(warm), warm, "/start")
-                await api.wait_for_messages(warm.id, 6, after=sent.message_id, timeout=timeout)
-                sent = api.send_text(warm.id, warm, "5 6 7 8")
-                await api.wait_for_messages(warm.id, 5, after=sent.message_id, timeout=timeout)
-                api.flood_control()  # from now on Telegram's limits: the bot must stay under
-                rngs = [np.random.default_rng([seed, g]) for g in range(groups)]
-                t0 = time.perf_counter()
-                results = await asyncio.gather(
-                    *(_group(api, g, members, rounds, rngs[g], timeout) for g in range(groups))
-                )
-                wall = time.perf_counter() - t0
-                await api.wait_idle(quiet=0.5, timeout=60)
-                edits = engine.groups.tallies.edits
+    async with served_bot("fotorobot-bench-group-", search_dim) as (api, app, _):
+        deps = app.bot_data.require()
+        engine = deps.engine
+        searched_dim = engine.new_settings().dim
+        album_size = int(deps.settings.album_size)
+        # A round needs ~8 group messages of a group's 20 a minute: minutes, not seconds.
+        timeout = 180.0 + 40.0 * rounds
+        # Warm-up in a private chat: the first fit imports GPy and fills caches.
+        warm = api.user(first_name="Warmup")
+        sent = api.send_text(api.private_chat(warm), warm, "/start")
+        await api.wait_for_messages(warm.id, 6, after=sent.message_id, timeout=timeout)
+        sent = api.send_text(warm.id, warm, "5 6 7 8")
+        await api.wait_for_messages(warm.id, 5, after=sent.message_id, timeout=timeout)
+        api.flood_control()  # from now on Telegram's limits: the bot must stay under
+        rngs = [np.random.default_rng([seed, g]) for g in range(groups)]
+        t0 = time.perf_counter()
+        results = await asyncio.gather(
+            *(_group(api, g, members, rounds, rngs[g], timeout) for g in range(groups))
+        )
+        wall = time.perf_counter() - t0
+        await api.wait_idle(quiet=0.5, timeout=60)
+        edits = engine.groups.tallies.edits
     group_ids = {c.id for c in api.chats.values() if c.type != "private"}
     units = 0
     for call in api.calls:
@@ -138,7 +129,7 @@ async def bench_groups(
         members=members,
         rounds_per_group=rounds,
         search_dim=searched_dim,
-        album_size=int(settings.album_size),
+        album_size=album_size,
         rounds=n_rounds,
         wall_s=wall,
         rounds_per_min_per_group=float(np.mean(per_group)) if per_group else float("nan"),
