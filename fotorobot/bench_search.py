@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="photos:DIR (aligned as for training), encoded or prior; default: the evaluation "
         "split a photo-trained model recorded, else encoded (a plain number is --n-targets)",
     )
+    parser.add_argument(
+        "--eval-from",
+        default=None,
+        metavar="NAME",
+        help="with photos:DIR, only files named from NAME on (the evaluation split, as "
+        "`fotorobot train --eval-from`); default: the split the checkpoint recorded when DIR "
+        "is its training folder, else every photo",
+    )
     parser.add_argument("--n-targets", type=int, default=30, help="target faces (default 30)")
     parser.add_argument(
         "--rater",
@@ -126,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     except CheckpointError as exc:
         return _fail(f"cannot use the face model: {exc}", 1)
     try:
-        targets = resolve_targets(args.targets, fm, path, args.n_targets, args.seed)
+        targets = resolve_targets(args.targets, fm, path, args.n_targets, args.seed, args.eval_from)
     except TargetError as exc:
         return _fail(f"--targets: {exc}")
     photos = targets.kind == "photos"

@@ -81,10 +81,16 @@ def latent_targets(fm: FaceModel, kind: str, n: int, seed: int) -> Targets:
 
 
 def resolve_targets(
-    spec: str | None, fm: FaceModel, model_path: str | os.PathLike[str], n: int, seed: int
+    spec: str | None,
+    fm: FaceModel,
+    model_path: str | os.PathLike[str],
+    n: int,
+    seed: int,
+    eval_from: str | None = None,
 ) -> Targets:
     """--targets: photos:DIR | encoded | prior | None (a photo-trained model's evaluation
-    split as recorded in its checkpoint, else encoded)."""
+    split as recorded in its checkpoint, else encoded). eval_from (photos:DIR only) names the
+    evaluation split explicitly, for a folder the checkpoint recorded under another path."""
     if spec is None:
         split = recorded_photo_split(model_path)
         if split is None:
@@ -101,6 +107,8 @@ def resolve_targets(
         return photo_targets(fm, folder, n, seed, eval_from)
     if spec.startswith("photos:"):
         folder = Path(spec[len("photos:") :]).expanduser()
+        if eval_from is not None:
+            return photo_targets(fm, folder, n, seed, eval_from)
         split = recorded_photo_split(model_path)
         # The model's own training folder: keep to its evaluation split (never trained on).
         same = split is not None and folder.resolve() == split[0].resolve()
