@@ -55,6 +55,7 @@ class AdminService:
         self.conn = engine.conn
         self.models = engine.models
         self.trainer = Trainer(self.conn, self.settings, engine.run_cpu, reporter)
+        engine.migration_listeners.append(self.trainer.chat_migrated)
         self.reporter = reporter
         self.archive_limits = ArchiveLimits()
         # Owners whose command menu is not set yet (Telegram refuses a chat never talked to).

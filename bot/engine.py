@@ -81,6 +81,8 @@ class Engine:
         self.scale: RatingScale = settings.rating_scale
         self.spaces = SearchSpaces(self.models)  # identity or principal axes per model
         self.groups = GroupRounds(conn, settings)  # group rounds and every chat's settings
+        # Told (old id, new id) when a group becomes a supergroup, after storage moved it.
+        self.migration_listeners: list[Callable[[int, int], None]] = []
 
     @classmethod
     async def open(cls, settings: Settings, model: FaceModel, executor: Executor) -> Engine:
@@ -151,6 +153,8 @@ class Engine:
         """A group became a supergroup: its search and votes move to the new id."""
         await storage.migrate_chat(self.conn, old_chat_id, new_chat_id)
         self.groups.migrated(old_chat_id, new_chat_id)  # whichever path saw it (a send, a message)
+        for listener in self.migration_listeners:
+            listener(old_chat_id, new_chat_id)
 
     # --- searches and albums -------------------------------------------------------------
 

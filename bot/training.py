@@ -125,6 +125,12 @@ class Trainer:
         self._stored_at = 0.0
         self.bench_flags = BENCH_FLAGS  # how thoroughly a finished run is measured
 
+    def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The live run's chat became a supergroup (storage moved its row): report there from
+        now on; the progress message stays in the old group, where it can no longer be edited."""
+        if self.run is not None and self.run.chat_id == old_chat_id:
+            self.run = replace(self.run, chat_id=new_chat_id, message_id=None)
+
     def workdir(self, run_id: int) -> str:
         """A run's own folder under DATA_DIR/training."""
         return str((self.settings.data_dir / "training" / f"run-{run_id}").resolve())

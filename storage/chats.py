@@ -12,7 +12,16 @@ from storage.rows import Chat, User
 
 # Every table with a chat_id column, in the order rows must move on a chat migration
 # (parents first, so foreign keys hold at every statement).
-CHAT_TABLES = ("sessions", "rounds", "faces", "votes", "audit_log", "picks", "restart_requests")
+CHAT_TABLES = (
+    "sessions",
+    "rounds",
+    "faces",
+    "votes",
+    "audit_log",
+    "picks",
+    "restart_requests",
+    "training_runs",  # a run started there reports to the supergroup
+)
 
 
 def chat_from_row(row: aiosqlite.Row) -> Chat:
@@ -156,6 +165,7 @@ async def migrate_chat(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id
             "UPDATE rounds SET prompt_message_id = NULL WHERE chat_id = ?",
             "UPDATE rounds SET poll_message_id = NULL WHERE chat_id = ?",
             "UPDATE votes SET message_id = NULL WHERE chat_id = ?",
+            "UPDATE training_runs SET message_id = NULL WHERE chat_id = ?",
         ):
             await conn.execute(forget_ids, (old_chat_id,))
         for table in CHAT_TABLES:  # fixed names, never user input

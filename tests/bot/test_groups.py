@@ -305,6 +305,33 @@ async def test_a_supergroup_migration_mid_round_keeps_every_vote(tmp_path: Path)
         assert (await engine.groups.settings_for(supergroup.id)).quorum == 3
 
 
+async def test_a_live_training_run_follows_its_group_into_the_supergroup(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    group = Group(api, ["Olga", "Bob"])
+    owner = group.users[0]
+    settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({owner.id}))
+    async with running_bot(api, settings) as app:
+        deps = app.bot_data.require()
+        engine, trainer = deps.engine, deps.admin.trainer
+        await group.start()
+        run = await storage.create_training_run(
+            engine.conn, owner.id, group.chat.id, {"data": "synthetic:64"}, 1
+        )
+        await storage.set_training_message(engine.conn, run.id, group.chat.id, 5)
+        trainer.run = await storage.get_training_run(engine.conn, run.id)  # as if it ran
+        supergroup = api.migrate(group.chat)
+        await api.wait_until(
+            lambda: trainer.run is not None and trainer.run.chat_id == supergroup.id,
+            timeout=WAIT,
+            what="the run to follow the group",
+        )
+        # Reports go to the supergroup; the group's progress message cannot be edited there.
+        assert trainer.run is not None and trainer.run.message_id is None
+        stored = await storage.get_training_run(engine.conn, run.id)
+        assert stored is not None and (stored.chat_id, stored.message_id) == (supergroup.id, None)
+        trainer.run = None
+
+
 @pytest.mark.slow
 async def test_the_tally_is_never_edited_more_often_than_the_limit_allows(
     tmp_path: Path,

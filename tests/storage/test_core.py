@@ -271,8 +271,14 @@ async def test_migrate_chat_moves_everything(conn: aiosqlite.Connection) -> None
     session = await st.start_session(conn, CHAT, "m1", {})
     rnd = await st.record_album(conn, session.id, new_faces(rng), [1, 2, 3, 4])
     await st.cast_votes(conn, CHAT, 7, [(rnd.faces[0].id, 8)], "8", 6)
+    run = await st.create_training_run(conn, 1, CHAT, {"data": "x"}, 3)
+    await st.set_training_message(conn, run.id, CHAT, 9)
     new_id = -100_777
     assert await st.migrate_chat(conn, CHAT, new_id) is True
+    moved = await st.get_training_run(conn, run.id)
+    # A training run started in the group reports to the supergroup; its progress message
+    # stays behind in the group (its id means nothing there).
+    assert moved is not None and (moved.chat_id, moved.message_id) == (new_id, None)
     assert await st.get_chat(conn, CHAT) is None
     chat = await st.get_chat(conn, new_id)
     assert chat is not None and chat.type == "supergroup" and chat.language == "en"
