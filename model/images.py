@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -16,15 +17,18 @@ CELEBA_FACE_BOX = (15, 35, 163, 183)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
+# Why an image was refused, for callers that answer in their own words (the bot, in the user's
+# language); "no_face" is a readable picture in which no face was found.
+ImageProblem = Literal[
+    "empty", "too_large", "not_image", "damaged", "unsupported", "unreadable", "no_face"
+]
+
+
 class ImageError(ValueError):
-    """An image that cannot be used as a face, with a short human-readable reason.
+    """An image that cannot be used as a face, with a short human-readable reason and its
+    `kind` (an ImageProblem)."""
 
-    `kind` says why for callers that answer in their own words (the bot, in the user's
-    language): "empty", "too_large", "not_image", "damaged", "unsupported", "unreadable" or
-    "no_face" (a readable picture in which no face was found).
-    """
-
-    def __init__(self, reason: str, kind: str = "damaged") -> None:
+    def __init__(self, reason: str, kind: ImageProblem = "damaged") -> None:
         super().__init__(reason)
         self.kind = kind
 
