@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--search-dim",
         type=int,
         default=16,
-        help="principal axes of the search subspace for the ceiling (default %(default)s)",
+        help="axes of the search subspace for the ceiling: principal, and identity axes when "
+        "the model has them (default %(default)s)",
     )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
 
@@ -113,7 +114,12 @@ def bench_decode(fm: Any, calls: int, n: int = 4) -> dict[str, Any]:
 
 
 def bench_quality(
-    fm: Any, ckpt: dict[str, Any], n: int, data: str | None = None, search_dim: int = 16
+    fm: Any,
+    ckpt: dict[str, Any],
+    n: int,
+    data: str | None = None,
+    search_dim: int = 16,
+    path: Path | None = None,
 ) -> dict[str, Any]:
     """PSNR/SSIM/KL on the model's evaluation faces (its evaluation split, else held-out
     validation faces), and for photo models the identity figures (model.identity_bench)."""
@@ -156,11 +162,17 @@ def bench_quality(
         # A photo model: who the faces are is what matters (synthetic faces have no identity).
         from model.identity import IdentityMetric
         from model.identity_bench import identity_figures, prior_figures
+        from model.search_assets import stored_identity_assets
 
+        # The identity axes the bot searches, if the model has them (sidecar or cache).
+        stored = stored_identity_assets(fm, path) if path is not None else None
+        axes = stored[0] if stored is not None else None
         report["identity"] = identity_figures(
-            fm, originals, IdentityMetric(), search_dims=(search_dim,)
+            fm, originals, IdentityMetric(), search_dims=(search_dim,), identity_axes=axes
         )
-        report["prior_detected"] = prior_figures(fm, n=min(n, 500), dim=search_dim)
+        report["prior_detected"] = prior_figures(
+            fm, n=min(n, 500), dim=search_dim, identity_axes=axes
+        )
     return report
 
 
@@ -193,7 +205,10 @@ def run(args: argparse.Namespace) -> int:
         ("generator", lambda: bench_generator(args.faces)),
         ("training", lambda: bench_training(fm.config, args.train_steps)),
         ("album_latency", lambda: bench_decode(fm, args.decode_calls)),
-        ("quality", lambda: bench_quality(fm, ckpt, args.heldout, args.data, args.search_dim)),
+        (
+            "quality",
+            lambda: bench_quality(fm, ckpt, args.heldout, args.data, args.search_dim, path),
+        ),
     ]
     for name, fn in steps:
         report[name] = fn()

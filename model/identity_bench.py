@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from model.config import LatentBasis
 from model.dlib_resnet import SAME_PERSON_DISTANCE
 from model.face_model import FaceModel
 from model.identity import IdentityMetric, distances, rank1_accuracy
@@ -40,10 +41,9 @@ def detection_rate(faces: np.ndarray) -> float:
     return found / max(1, len(faces))
 
 
-def project(fm: FaceModel, z: np.ndarray, dim: int) -> np.ndarray:
-    """Latents (n, d) projected onto the model's top `dim` principal axes (through its mean)."""
-    basis = fm.latent_basis
-    if basis is None or dim >= fm.latent_dim:
+def project(z: np.ndarray, basis: LatentBasis | None, dim: int) -> np.ndarray:
+    """Latents (n, d) projected onto a basis' top `dim` axes (through its mean)."""
+    if basis is None or dim >= z.shape[1]:
         return z
     axes = basis.axes[:, :dim].astype(np.float64)  # (d, dim)
     centred = z.astype(np.float64) - basis.mean
@@ -56,13 +56,20 @@ def identity_figures(
     metric: IdentityMetric,
     search_dims: tuple[int, ...] = (16,),
     group: int = 100,
+    identity_axes: LatentBasis | None = None,
 ) -> dict[str, Any]:
     """Same-person share, mean distance and rank-1 among `group` for reconstructions of
-    `faces` (n, S, S, 3) uint8, in full and through each search dimension."""
+    `faces` (n, S, S, 3) uint8, in full and through each search dimension: the principal
+    axes ("subspace16") and, when given, the identity axes the bot searches ("identity16")."""
     originals = metric.descriptors(faces)  # (n, 128)
     z = fm.encode(faces)  # (n, d)
     out: dict[str, Any] = {"faces": len(faces)}
-    variants = [("full", z)] + [(f"subspace{k}", project(fm, z, k)) for k in search_dims]
+    bases = {"subspace": fm.latent_basis}
+    if identity_axes is not None:
+        bases["identity"] = identity_axes
+    variants = [("full", z)] + [
+        (f"{name}{k}", project(z, basis, k)) for name, basis in bases.items() for k in search_dims
+    ]
     for name, codes in variants:
         recon = metric.descriptors(fm.decode(codes))  # (n, 128)
         dist = distances(recon, originals)  # (n,)
@@ -74,9 +81,16 @@ def identity_figures(
     return out
 
 
-def prior_figures(fm: FaceModel, n: int = 500, seed: int = 0, dim: int = 16) -> dict[str, float]:
+def prior_figures(
+    fm: FaceModel,
+    n: int = 500,
+    seed: int = 0,
+    dim: int = 16,
+    identity_axes: LatentBasis | None = None,
+) -> dict[str, float]:
     """Face-detection rate of n samples from N(0, I), from the search space at uniform cube
-    points (the basis mean + principal axes, unit scale and encoded stds)."""
+    points (the basis mean + principal axes, unit scale and encoded stds) and, when given,
+    through the identity axes at unit scale (the space the bot searches for a photo model)."""
     rng = np.random.default_rng(seed)
     out = {"prior_normal": detection_rate(fm.decode(rng.standard_normal((n, fm.latent_dim))))}
     basis = fm.latent_basis
@@ -88,4 +102,9 @@ def prior_figures(fm: FaceModel, n: int = 500, seed: int = 0, dim: int = 16) -> 
         out["search_space_stds"] = detection_rate(
             fm.decode(basis.mean + (t * basis.stds[:k]) @ axes.T)
         )
+    if identity_axes is not None:
+        k = min(dim, fm.latent_dim)
+        t = rng.standard_normal((n, k))  # (n, k)
+        ident = identity_axes.axes[:, :k]  # (d, k)
+        out["identity_space_unit"] = detection_rate(fm.decode(identity_axes.mean + t @ ident.T))
     return {k: round(v, 4) for k, v in out.items()}
