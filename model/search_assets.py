@@ -52,7 +52,7 @@ def descriptor_function() -> Describe:
 # Bump when the way the identity axes or openers are computed changes: old caches are ignored.
 ASSETS_VERSION = 1
 SEARCH_DIM = 16  # identity axes searched (they hold ~90 % of the identity change)
-OPENER_COUNT = 8  # opening faces computed (the first two albums of 4)
+OPENER_COUNT = 16  # opening faces computed (the first four albums of 4; docs/search.md)
 OPENER_POOL = 2000  # prior faces the openers are chosen from
 OPENER_PHOTOS = 1500  # training photos standing for the people users have in mind
 

@@ -8,7 +8,7 @@ import pytest
 from model import FaceModel, default_model_path
 from model.identity import IdentityMetric
 from model.identity_bench import identity_figures, prior_figures, project
-from model.search_assets import read_sidecar
+from model.search_assets import OPENER_COUNT, SEARCH_DIM, read_sidecar
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,10 @@ def test_projection_keeps_what_lies_in_the_subspace_and_drops_the_rest(
 ) -> None:
     found = read_sidecar(real_model, default_model_path())
     assert found is not None
-    basis = found[0]
+    basis, openers = found
+    # The shipped sidecar is what model.search_assets computes today.
+    assert openers.shape == (OPENER_COUNT, real_model.latent_dim)
+    assert basis.axes.shape == (real_model.latent_dim, real_model.latent_dim) and SEARCH_DIM == 16
     rng = np.random.default_rng(3)
     inside = basis.mean + rng.standard_normal((5, 16)) @ basis.axes[:, :16].T  # (5, d)
     np.testing.assert_allclose(project(inside, basis, 16), inside, atol=1e-4)
