@@ -143,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if bad := [r for r in raters if r not in RATER_KINDS]:
         return _fail(f"unknown rater(s) {', '.join(bad)}; known: {', '.join(RATER_KINDS)}")
-    setup = SearchSetup.for_model(fm, path, identity=photos or raters != ("pixel",))
+    # A photo model is searched along its identity axes by the bot: so here too, whatever
+    # the targets (its photos may not be on this machine).
+    identity = photos or raters != ("pixel",) or fm.config.aligned
+    setup = SearchSetup.for_model(fm, path, identity=identity)
     specs = tuple(
         s.strip()
         for s in (args.strategies or ",".join(setup.default_strategies)).split(",")

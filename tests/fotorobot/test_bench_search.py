@@ -29,6 +29,8 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "| ours |" in text and "round p50" in text
     # The bundled real-face model's photos are not shipped: its own faces are the targets.
     assert "its own prior samples" in captured.err
+    # ... searched as the bot searches it: along its identity axes, from its opening faces.
+    assert "search space: 16 identity axes" in text
     report = json.loads(out.read_text())
     rows = report["raters"]["pixel"]["similarity"]
     assert [r["strategy"] for r in rows] == ["random", "ours"]
