@@ -312,6 +312,7 @@ async def test_a_live_training_run_follows_its_group_into_the_supergroup(tmp_pat
     settings = bot_settings(tmp_path, api.token, admin_ids=frozenset({owner.id}))
     async with running_bot(api, settings) as app:
         deps = app.bot_data.require()
+        assert deps.admin is not None  # the bot has an owner
         engine, trainer = deps.engine, deps.admin.trainer
         await group.start()
         run = await storage.create_training_run(
