@@ -62,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ours", default=None, help="the strategy compared with the others (default: first ours)"
     )
     parser.add_argument("--relative", action="store_true", help="raters judge within the album")
+    parser.add_argument(
+        "--detect",
+        action="store_true",
+        help="also count the faces shown in which dlib's face detector finds a face "
+        "(~10 ms a face)",
+    )
     parser.add_argument("--noise", type=float, default=0.75, help="rating noise sd (points)")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the subspace ceiling")
     parser.add_argument("--latency-reps", type=int, default=40, help="rounds timed per size")
@@ -182,6 +188,11 @@ def run(args: argparse.Namespace) -> int:
             report["ceiling"] = setup.ceiling(targets.images)
             print(f"identity ceiling on these targets: {json.dumps(report['ceiling'])}")
         report["raters"] = {}
+        detect = None
+        if args.detect:
+            from model.identity_bench import faces_detected
+
+            detect = faces_detected
         for kind in raters:
             cfg = BenchConfig(
                 budget=args.budget,
@@ -200,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
                 cfg,
                 setup.describe,
                 progress=lambda m: print("  " + m, flush=True),
+                detect=detect,
             )
             rep = build_report(traces, cfg, ours)
             rep["seconds"] = round(time.perf_counter() - t0, 1)

@@ -25,20 +25,25 @@ from model.identity import IdentityMetric, distances, rank1_accuracy
 DETECT_SIDE = 256  # decoded faces are upscaled to this side before dlib's detector looks
 
 
-def detection_rate(faces: np.ndarray) -> float:
-    """Share of (n, S, S, 3) uint8 faces in which dlib's HOG detector finds a face (upscaled
-    to DETECT_SIDE, no upsampling inside the detector)."""
+def faces_detected(faces: np.ndarray) -> np.ndarray:
+    """(n,) bool: whether dlib's HOG detector finds a face in each of (n, S, S, 3) uint8
+    faces (upscaled to DETECT_SIDE, no upsampling inside the detector)."""
     from model.align import _models
 
     m = _models()
-    found = 0
-    for face in faces:
+    found = np.zeros(len(faces), dtype=bool)
+    for i, face in enumerate(faces):
         big = np.asarray(
             Image.fromarray(face).resize((DETECT_SIDE, DETECT_SIDE), Image.Resampling.BICUBIC)
         )
         with m.lock:
-            found += bool(len(m.detector(np.ascontiguousarray(big), 0)))
-    return found / max(1, len(faces))
+            found[i] = bool(len(m.detector(np.ascontiguousarray(big), 0)))
+    return found
+
+
+def detection_rate(faces: np.ndarray) -> float:
+    """Share of (n, S, S, 3) uint8 faces in which dlib's HOG detector finds a face."""
+    return float(faces_detected(faces).mean()) if len(faces) else 0.0
 
 
 def project(z: np.ndarray, basis: LatentBasis | None, dim: int) -> np.ndarray:

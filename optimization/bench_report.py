@@ -297,6 +297,20 @@ def _budget_axis(ax: Any) -> None:
 COMPARE_AT = (20, 40, 80)
 
 
+def detected_rows(traces: Mapping[str, Traces], cps: tuple[int, ...]) -> list[dict[str, object]]:
+    """Share of the faces shown so far in which the face detector found a face, per strategy
+    (pooled over targets), at each checkpoint; [] when detection was not asked for."""
+    rows: list[dict[str, object]] = []
+    for name, t in traces.items():
+        if t.detected is None:
+            return []
+        row: dict[str, object] = {"strategy": name}
+        for c in cps:
+            row[f"@{c}"] = float(t.detected[:, :c].mean())
+        rows.append(row)
+    return rows
+
+
 def build_report(
     traces: Mapping[str, Traces], cfg: BenchConfig, ours: str, others: tuple[str, ...] = ()
 ) -> dict[str, object]:
@@ -326,6 +340,7 @@ def build_report(
         ),
         "comparisons": comparisons(traces, ours, others, compare_at, cfg.seed) if identity else [],
         "effort": effort_rows(traces, answers) if identity else [],
+        "detected": detected_rows(traces, cps),
         "curves": {
             k: {
                 "best_distance": np.round(best_distance(t), 4).tolist() if identity else None,
@@ -361,4 +376,11 @@ def format_report(rep: Mapping[str, Any]) -> str:
         "rater's similarity of the best face so far, mean [5 %, 95 %]\n\n"
         + format_table(rep["similarity"], cps)
     )
+    if rep.get("detected"):
+        head = "| strategy | " + " | ".join(f"first {c}" for c in cps) + " |"
+        lines = [head, "|---|" + "---|" * len(cps)]
+        for r in rep["detected"]:
+            cells = " | ".join(f"{r[f'@{c}']:.0%}" for c in cps)
+            lines.append(f"| {r['strategy']} | {cells} |")
+        parts.append("faces shown in which the face detector finds a face\n\n" + "\n".join(lines))
     return "\n\n".join(parts)

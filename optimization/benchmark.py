@@ -31,6 +31,7 @@ from optimization.strategies import (
 )
 
 Decode = Callable[[np.ndarray], np.ndarray]
+Detect = Callable[[np.ndarray], np.ndarray]  # (n, S, S, 3) uint8 -> (n,) bool: a face found
 
 STRATEGIES = {
     "random": "random prior faces N(0, I), albums of 4",
@@ -90,6 +91,8 @@ class Traces:
     distance: np.ndarray  # (targets, faces) dlib distance to the target (nan: no descriptors)
     similarity: np.ndarray  # (targets, faces) the rater's noise-free similarity
     answers: np.ndarray  # (targets, faces) answers given once this face's album was answered
+    # (targets, faces) whether a face detector finds a face in it (None: not asked)
+    detected: np.ndarray | None = None
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
@@ -158,16 +161,21 @@ def run_one(
     decode: Decode,
     budget: int,
     answers: int = 0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(distance, similarity, answers) per face shown, until `budget` faces were shown and
-    `answers` answers were given."""
+    detect: Detect | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """(distance, similarity, answers, detected or None) per face shown, until `budget` faces
+    were shown and `answers` answers were given."""
     dist: list[float] = []
     sims: list[float] = []
     ans: list[int] = []
+    found: list[bool] = []
     given = 0
     while len(sims) < budget or given < answers:
         z = strategy.ask()
-        looks = judge.looks(decode(z))
+        faces = decode(z)
+        if detect is not None:
+            found.extend(bool(v) for v in detect(faces))
+        looks = judge.looks(faces)
         s = looks.similarity(rater.config.kind)
         if getattr(strategy, "feedback", "ratings") == "pick":
             strategy.tell_pick(rater.pick(s))  # type: ignore[attr-defined]
@@ -179,7 +187,8 @@ def run_one(
             given += len(s)
         sims.extend(float(v) for v in s)
         dist.extend(float(v) for v in looks.distance)
-    return np.array(dist), np.array(sims), np.array(ans, dtype=np.int64)
+    detected = np.array(found, dtype=bool) if detect is not None else None
+    return np.array(dist), np.array(sims), np.array(ans, dtype=np.int64), detected
 
 
 def run_bench(
@@ -189,8 +198,10 @@ def run_bench(
     cfg: BenchConfig,
     describe: Describe | None = None,
     progress: Callable[[str], None] | None = None,
+    detect: Detect | None = None,
 ) -> dict[str, Traces]:
-    """Traces of every strategy on the same target images (n, H, W, 3) and the same raters.
+    """Traces of every strategy on the same target images (n, H, W, 3) and the same raters;
+    with detect (faces -> (n,) bool), also which faces shown a face detector finds.
 
     The raters are calibrated per target on the same random prior faces; target i's rater
     draws its noise from the same seed under every strategy (paired comparisons).
@@ -216,9 +227,14 @@ def run_bench(
                     judge.target, randoms[i], cfg.rater, np.random.default_rng(rseed)
                 )
                 strat = make_strategy(spec, ctx, cfg, rseed)
-                rows.append(run_one(strat, rater, judge, decode, cfg.budget, cfg.answers))
+                rows.append(run_one(strat, rater, judge, decode, cfg.budget, cfg.answers, detect))
             n = min(len(r[0]) for r in rows)  # albums may overshoot the budget by a few faces
-            out[spec] = Traces(*(np.array([r[k][:n] for r in rows]) for k in range(3)))
+            dist = np.array([r[0][:n] for r in rows])
+            sims = np.array([r[1][:n] for r in rows])
+            ans = np.array([r[2][:n] for r in rows])
+            found = [r[3][:n] for r in rows if r[3] is not None]
+            detected = np.array(found) if detect is not None else None
+            out[spec] = Traces(dist, sims, ans, detected)
             if progress:
                 dt = time.perf_counter() - t0
                 progress(f"{spec}: {len(judges)} targets in {dt:.0f} s")

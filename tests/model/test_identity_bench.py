@@ -7,7 +7,13 @@ import pytest
 
 from model import FaceModel, default_model_path
 from model.identity import IdentityMetric
-from model.identity_bench import identity_figures, prior_figures, project
+from model.identity_bench import (
+    detection_rate,
+    faces_detected,
+    identity_figures,
+    prior_figures,
+    project,
+)
 from model.search_assets import OPENER_COUNT, SEARCH_DIM, read_sidecar
 
 
@@ -64,3 +70,16 @@ def test_identity_figures_name_both_subspaces_and_the_whole_latent_is_the_full_f
         "identity_space_unit",
     }
     assert all(0.0 <= v <= 1.0 for v in rates.values())
+
+
+def test_the_detector_finds_a_real_face_and_not_a_blank_square() -> None:
+    from pathlib import Path
+
+    from model.images import aligned_face_from_bytes
+
+    photo = Path(__file__).resolve().parents[1] / "data" / "astronaut.jpg"
+    face = aligned_face_from_bytes(photo.read_bytes(), 64)  # (64, 64, 3)
+    blank = np.full((64, 64, 3), 128, np.uint8)
+    found = faces_detected(np.stack([face, blank]))
+    assert found.dtype == bool and found.tolist() == [True, False]
+    assert detection_rate(np.stack([face, blank])) == 0.5

@@ -149,3 +149,47 @@ def test_benchmark_with_identity_raters_picks_and_openers(tmp_path: Path) -> Non
         out = tmp_path / f"{by}.png"
         plot_identity(traces, str(out), by=by)
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_detected_faces_are_counted_as_shown_and_reported_per_strategy() -> None:
+    decode, describe = _toy(6)
+    targets = decode(np.random.default_rng(4).normal(size=(2, 6)))
+    ctx = SearchContext(6, {"variance": None})
+    cfg = BenchConfig(
+        budget=8,
+        checkpoints=(4, 8),
+        dim=6,
+        strategies=("random", "ours"),
+        rater=RaterConfig(kind="identity"),
+        n_random_calibration=8,
+    )
+
+    seen: list[np.ndarray] = []
+
+    def bright(faces: np.ndarray) -> np.ndarray:  # a toy 'detector': bright faces only
+        seen.append(faces)
+        return np.asarray(faces, np.float64).reshape(len(faces), -1).mean(axis=1) > 127.5
+
+    traces = run_bench(decode, ctx, targets, cfg, describe, detect=bright)
+    # Asked album by album, random's two targets first: its flags are those faces' own.
+    shown = np.concatenate(seen)[:16]
+    flags = shown.reshape(16, -1).mean(axis=1) > 127.5
+    np.testing.assert_array_equal(traces["random"].detected, flags.reshape(2, 8))
+    plain = run_bench(decode, ctx, targets, cfg, describe)
+    for name, t in traces.items():
+        assert t.detected is not None and t.detected.shape == t.distance.shape
+        assert plain[name].detected is None
+        # the same faces as without detection, and their flags are the detector's on them
+        np.testing.assert_array_equal(t.distance, plain[name].distance)
+        assert 0 < t.detected.sum() < t.detected.size  # the toy splits its faces
+    rep = build_report(traces, cfg, "ours")
+    detected = rep["detected"]
+    assert isinstance(detected, list)
+    rows = {r["strategy"]: r for r in detected}
+    for name, t in traces.items():
+        assert t.detected is not None
+        assert rows[name]["@4"] == pytest.approx(t.detected[:, :4].mean())
+        assert rows[name]["@8"] == pytest.approx(t.detected.mean())
+    assert "faces shown in which the face detector finds a face" in format_report(rep)
+    assert build_report(plain, cfg, "ours")["detected"] == []
+    assert "detector" not in format_report(build_report(plain, cfg, "ours"))
