@@ -62,6 +62,26 @@ def matern52(a: np.ndarray, b: np.ndarray, variance: float, lengthscale: np.ndar
     return variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-SQRT5 * r)
 
 
+def matern52_grad(xs: np.ndarray, x: np.ndarray, hyper: Hyper) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel matrix k(xs, x) (m, n) and its gradient in xs, dk/dxs (m, n, d)."""
+    ls2 = hyper.lengthscale**2
+    diff = xs[:, None, :] - x[None, :, :]  # (m, n, d)
+    r = np.sqrt(np.maximum(((diff * diff) / ls2).sum(-1), 0.0))  # (m, n)
+    e = np.exp(-SQRT5 * r)
+    ks = hyper.variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * e  # (m, n)
+    # dk/dx = -(5/3) s2 (1 + sqrt5 r) exp(-sqrt5 r) (x - x') / l^2: smooth at r = 0.
+    g = -(5.0 / 3.0) * hyper.variance * (1.0 + SQRT5 * r) * e  # (m, n)
+    return ks, g[:, :, None] * diff / ls2
+
+
+def _clamped(
+    mean: np.ndarray, var: np.ndarray, dmean: np.ndarray, dvar: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Variance floored at 1e-12, where its gradient is then 0."""
+    small = var < 1e-12
+    return mean, np.where(small, 1e-12, var), dmean, np.where(small[:, None], 0.0, dvar)
+
+
 def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
     return np.sqrt(np.maximum(sq, 0.0))
@@ -114,24 +134,14 @@ class Posterior:
 
     def predict_grad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Mean (m,), variance (m,), dmean/dx (m, d), dvar/dx (m, d)."""
-        h = self.hyper
-        ls2 = h.lengthscale**2
-        diff = xs[:, None, :] - self.x[None, :, :]  # (m, n, d)
-        r = np.sqrt(np.maximum(((diff * diff) / ls2).sum(-1), 0.0))  # (m, n)
-        e = np.exp(-SQRT5 * r)
-        ks = h.variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * e  # (m, n)
-        # dk/dx = -(5/3) s2 (1 + sqrt5 r) exp(-sqrt5 r) (x - x') / l^2: smooth at r = 0.
-        g = -(5.0 / 3.0) * h.variance * (1.0 + SQRT5 * r) * e  # (m, n)
-        dks = g[:, :, None] * diff / ls2  # (m, n, d)
-        mean = ks @ self.alpha
-        dmean = np.einsum("mnd,n->md", dks, self.alpha)
+        ks, dks = matern52_grad(xs, self.x, self.hyper)  # (m, n), (m, n, d)
         kinv_ks = cho_solve((self.chol, True), ks.T)  # (n, m)
-        var = h.variance - (ks * kinv_ks.T).sum(1)
-        dvar = -2.0 * np.einsum("mnd,nm->md", dks, kinv_ks)
-        small = var < 1e-12
-        var = np.where(small, 1e-12, var)
-        dvar = np.where(small[:, None], 0.0, dvar)
-        return mean, var, dmean, dvar
+        return _clamped(
+            ks @ self.alpha,
+            self.hyper.variance - (ks * kinv_ks.T).sum(1),
+            np.einsum("mnd,n->md", dks, self.alpha),
+            -2.0 * np.einsum("mnd,nm->md", dks, kinv_ks),
+        )
 
     def as_linear(self) -> LinearPosterior:
         """The same posterior with (K + N)^-1 formed once: matrix products instead of
@@ -193,25 +203,13 @@ class LinearPosterior:
 
     def predict_grad(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Mean (m,), variance (m,), dmean/dx (m, d), dvar/dx (m, d)."""
-        h = self.hyper
-        ls2 = h.lengthscale**2
-        diff = xs[:, None, :] - self.x[None, :, :]  # (m, n, d)
-        r = np.sqrt(np.maximum(((diff * diff) / ls2).sum(-1), 0.0))  # (m, n)
-        e = np.exp(-SQRT5 * r)
-        ks = h.variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * e  # (m, n)
-        g = -(5.0 / 3.0) * h.variance * (1.0 + SQRT5 * r) * e  # (m, n): dk/dx / (x - x')*l^2
-        dks = g[:, :, None] * diff / ls2  # (m, n, d)
+        ks, dks = matern52_grad(xs, self.x, self.hyper)  # (m, n), (m, n, d)
         bks = ks @ self.b  # (m, n)
-        mean = ks @ self.alpha
-        var = h.variance - (ks * bks).sum(1)
-        dmean = np.einsum("mnd,n->md", dks, self.alpha)
-        dvar = -2.0 * np.einsum("mnd,mn->md", dks, bks)
-        small = var < 1e-12
-        return (
-            mean,
-            np.where(small, 1e-12, var),
-            dmean,
-            np.where(small[:, None], 0.0, dvar),
+        return _clamped(
+            ks @ self.alpha,
+            self.hyper.variance - (ks * bks).sum(1),
+            np.einsum("mnd,n->md", dks, self.alpha),
+            -2.0 * np.einsum("mnd,mn->md", dks, bks),
         )
 
     def with_point(self, x: np.ndarray, y: float, noise: float) -> LinearPosterior:
