@@ -112,10 +112,15 @@ def comparisons(
     return out
 
 
+def _markdown(head: list[str], rows: list[list[str]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
 def format_identity_table(rows: list[dict[str, object]], checkpoints: tuple[int, ...]) -> str:
     """Markdown: best distance (same-person share) per strategy and checkpoint."""
-    head = ["strategy", *[f"after {b}" for b in checkpoints]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table = []
     for r in rows:
         cells = [str(r["strategy"])]
         for b in checkpoints:
@@ -123,8 +128,8 @@ def format_identity_table(rows: list[dict[str, object]], checkpoints: tuple[int,
             cells.append(
                 f"{s['distance']:.3f} ({s['same_person']:.0%})" if s else "-"  # type: ignore[index]
             )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    return _markdown(["strategy", *[f"after {b}" for b in checkpoints]], table)
 
 
 def _ci(c: dict[str, float], pct: bool = False) -> str:
@@ -135,18 +140,16 @@ def _ci(c: dict[str, float], pct: bool = False) -> str:
 
 def format_comparisons(comps: list[dict[str, object]]) -> str:
     """Markdown: one row per (other, checkpoint), intervals that exclude zero marked *."""
-    lines = [
-        "| ours - | after | best distance | same person | rater similarity |",
-        "|---|---|---|---|---|",
-    ]
+    table = []
     for c in comps:
         cells = [str(c["other"]), str(c["at"])]
         for key, pct in (("distance", False), ("same_person", True), ("similarity", False)):
             ci = c[key]
             star = " *" if ci["lo"] > 0 or ci["hi"] < 0 else ""  # type: ignore[index]
             cells.append(_ci(ci, pct) + star)  # type: ignore[arg-type]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    head = ["ours -", "after", "best distance", "same person", "rater similarity"]
+    return _markdown(head, table)
 
 
 def effort_rows(traces: Mapping[str, Traces], answers: tuple[int, ...]) -> list[dict[str, object]]:
@@ -242,7 +245,7 @@ def format_table(rows: list[dict[str, object]], checkpoints: tuple[int, ...]) ->
     """Markdown table of summarise() rows."""
     level = rows[0]["reach"]["level"] if rows else 0.0  # type: ignore[index]
     head = ["strategy", *[f"after {b}" for b in checkpoints], f"ratings to {level:.3f}"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table = []
     for r in rows:
         cells = [str(r["strategy"])]
         for b in checkpoints:
@@ -256,8 +259,8 @@ def format_table(rows: list[dict[str, object]], checkpoints: tuple[int, ...]) ->
         cells.append(
             f"{med:.0f} ({frac:.0%} reach)" if med is not None else f"- ({frac:.0%} reach)"
         )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    return _markdown(head, table)
 
 
 def plot_curves(curves: dict[str, np.ndarray], path: str, title: str = "") -> None:
@@ -377,10 +380,9 @@ def format_report(rep: Mapping[str, Any]) -> str:
         + format_table(rep["similarity"], cps)
     )
     if rep.get("detected"):
-        head = "| strategy | " + " | ".join(f"first {c}" for c in cps) + " |"
-        lines = [head, "|---|" + "---|" * len(cps)]
-        for r in rep["detected"]:
-            cells = " | ".join(f"{r[f'@{c}']:.0%}" for c in cps)
-            lines.append(f"| {r['strategy']} | {cells} |")
-        parts.append("faces shown in which the face detector finds a face\n\n" + "\n".join(lines))
+        table = [[str(r["strategy"]), *[f"{r[f'@{c}']:.0%}" for c in cps]] for r in rep["detected"]]
+        parts.append(
+            "faces shown in which the face detector finds a face\n\n"
+            + _markdown(["strategy", *[f"first {c}" for c in cps]], table)
+        )
     return "\n\n".join(parts)
