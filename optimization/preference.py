@@ -25,6 +25,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.special import log_ndtr
 
 from optimization.gp import Hyper, LinearPosterior, matern52
+from optimization.votes import checked_vote
 
 SQRT2 = float(np.sqrt(2.0))
 
@@ -58,12 +59,7 @@ def preferences_from_votes(
     n = len(rnd)
     by_album: dict[tuple[int, Hashable], dict[int, float]] = defaultdict(dict)
     for face, rater, value in votes:
-        f = int(face)
-        if not 0 <= f < n:
-            raise ValueError(f"vote for face {f} outside 0..{n - 1}")
-        v = float(value)
-        if not np.isfinite(v):
-            raise ValueError(f"vote value must be finite, got {value!r}")
+        f, v = checked_vote(face, value, n)
         by_album[(int(rnd[f]), rater)][f] = v  # a later vote on the same face replaces
     out: list[tuple[int, int]] = []
     for faces in by_album.values():

@@ -8,6 +8,18 @@ from collections.abc import Hashable, Iterable
 import numpy as np
 
 
+def checked_vote(face: int, value: float, n_faces: int) -> tuple[int, float]:
+    """(face index, value) of one vote; ValueError for a face outside 0..n_faces-1 or a value
+    that is not a finite number."""
+    f = int(face)
+    if not 0 <= f < n_faces:
+        raise ValueError(f"vote for face {f} outside 0..{n_faces - 1}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"vote value must be a finite number, got {value!r}")
+    return f, v
+
+
 def aggregate_votes(
     n_faces: int, votes: Iterable[tuple[int, Hashable, float]]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -23,13 +35,7 @@ def aggregate_votes(
         raise ValueError(f"n_faces must be >= 0, got {n_faces}")
     by_rater: dict[Hashable, list[tuple[int, float]]] = defaultdict(list)
     for face, rater, value in votes:
-        face_i = int(face)
-        if not 0 <= face_i < n_faces:
-            raise ValueError(f"vote for face {face_i} outside 0..{n_faces - 1}")
-        v = float(value)
-        if not np.isfinite(v):
-            raise ValueError(f"vote value must be a finite number, got {value!r}")
-        by_rater[rater].append((face_i, v))
+        by_rater[rater].append(checked_vote(face, value, n_faces))
     sums = np.zeros(n_faces)
     counts = np.zeros(n_faces, dtype=np.int64)
     for items in by_rater.values():
