@@ -14,7 +14,7 @@ from model.identity_bench import (
     prior_figures,
     project,
 )
-from model.search_assets import OPENER_COUNT, SEARCH_DIM, read_sidecar
+from model.search_assets import OPENER_COUNT, read_sidecar
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_projection_keeps_what_lies_in_the_subspace_and_drops_the_rest(
     basis, openers = found
     # The shipped sidecar is what model.search_assets computes today.
     assert openers.shape == (OPENER_COUNT, real_model.latent_dim)
-    assert basis.axes.shape == (real_model.latent_dim, real_model.latent_dim) and SEARCH_DIM == 16
+    assert basis.axes.shape == (real_model.latent_dim, real_model.latent_dim)
     rng = np.random.default_rng(3)
     inside = basis.mean + rng.standard_normal((5, 16)) @ basis.axes[:, :16].T  # (5, d)
     np.testing.assert_allclose(project(inside, basis, 16), inside, atol=1e-4)
