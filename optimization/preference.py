@@ -61,14 +61,10 @@ def preferences_from_votes(
     for face, rater, value in votes:
         f, v = checked_vote(face, value, n)
         by_album[(int(rnd[f]), rater)][f] = v  # a later vote on the same face replaces
-    out: list[tuple[int, int]] = []
+    out: list[np.ndarray] = [np.zeros((0, 2), dtype=np.int64)]
     for faces in by_album.values():
-        items = sorted(faces.items())
-        for a, (fa, va) in enumerate(items):
-            for fb, vb in items[a + 1 :]:
-                if va != vb:
-                    pair = (fa, fb) if va > vb else (fb, fa)
-                    out.extend([pair] * _repeats(abs(va - vb), weighted))
+        ids = np.array(sorted(faces), dtype=np.int64)  # the album's rated faces
+        out.append(ids[pairs_from_album(np.array([faces[f] for f in ids]), weighted)])
     members: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(rnd):
         members[int(r)].append(i)
@@ -82,8 +78,9 @@ def preferences_from_votes(
         chosen[(int(rnd[f]), rater)].add(f)
     for (album, _rater), picked in chosen.items():
         for f in sorted(picked):
-            out.extend((f, other) for other in members[album] if other not in picked)
-    return np.array(out, dtype=np.int64).reshape(-1, 2)
+            beaten = [other for other in members[album] if other not in picked]
+            out.append(np.array([(f, other) for other in beaten], dtype=np.int64).reshape(-1, 2))
+    return np.concatenate(out)
 
 
 def pairs_from_album(ratings: np.ndarray, weighted: bool = False) -> np.ndarray:
