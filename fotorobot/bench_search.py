@@ -218,13 +218,19 @@ def run(args: argparse.Namespace) -> int:
             report["raters"][kind] = rep
             print(format_report(rep))
             if args.plot:
-                from optimization.bench_report import plot_identity
+                from optimization.bench_report import best_similarity, plot_curves, plot_identity
 
                 args.plot.parent.mkdir(parents=True, exist_ok=True)
                 title = f"{len(targets.images)} {targets.kind} targets, {kind} rater"
-                for by in ("faces", "answers"):
-                    out = args.plot.parent / f"{args.plot.name}-{kind}-{by}.png"
-                    plot_identity(traces, str(out), title, by=by)
+                if rep["identity"]:
+                    for by in ("faces", "answers"):
+                        out = args.plot.parent / f"{args.plot.name}-{kind}-{by}.png"
+                        plot_identity(traces, str(out), title, by=by)
+                        print(f"curves written to {out}")
+                else:  # no descriptors (a synthetic model): the rater's similarity
+                    out = args.plot.parent / f"{args.plot.name}-{kind}-faces.png"
+                    sims = {k: best_similarity(t)[:, : args.budget] for k, t in traces.items()}
+                    plot_curves(sims, str(out), title)
                     print(f"curves written to {out}")
     if not args.no_latency:
         report["latency"] = _latency(args, fm, setup, sizes)

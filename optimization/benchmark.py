@@ -239,21 +239,3 @@ def run_bench(
                 dt = time.perf_counter() - t0
                 progress(f"{spec}: {len(judges)} targets in {dt:.0f} s")
     return out
-
-
-def run_quality(
-    decode: Decode,
-    latent_dim: int,
-    basis: BasisLike | None,
-    targets: np.ndarray,
-    cfg: BenchConfig,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, np.ndarray]:
-    """Best-so-far similarity curves {strategy: (n_targets, budget)} for target latents
-    (decoded to images): the synthetic-proxy benchmark (pixel rater)."""
-    images = decode(np.asarray(targets, dtype=np.float32))
-    ctx = SearchContext(latent_dim, {"variance": basis})
-    traces = run_bench(decode, ctx, images, cfg, None, progress)
-    return {
-        k: np.maximum.accumulate(t.similarity[:, : cfg.budget], axis=1) for k, t in traces.items()
-    }

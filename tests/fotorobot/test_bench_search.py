@@ -23,7 +23,9 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
         pytest.skip("no bundled face model")
     out = tmp_path / "s.json"
     args = ["bench", "search", "--n-targets", "2", "--budget", "8", "--strategies", "random,ours"]
-    assert main([*args, "--latency-reps", "1", "--latency-sizes", "12", "--json", str(out)]) == 0
+    plot = tmp_path / "plots" / "s"
+    latency = ["--latency-reps", "1", "--latency-sizes", "12"]
+    assert main([*args, *latency, "--json", str(out), "--plot", str(plot)]) == 0
     captured = capsys.readouterr()
     text = captured.out
     assert "| ours |" in text and "round p50" in text
@@ -36,6 +38,14 @@ def test_bench_search_cli_small_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert [r["strategy"] for r in rows] == ["random", "ours"]
     assert set(report["latency"]) == {"numeric", "preference"}
     assert set(report["latency"]["numeric"]) == {"12"}
+    # A photo model has descriptors: closest-face curves, by faces and by answers.
+    names = sorted(p.name for p in plot.parent.iterdir())
+    assert names == ["s-pixel-answers.png", "s-pixel-faces.png"]
+    # A synthetic model has none: the rater's similarity by faces is all there is to draw.
+    plain = tmp_path / "synthetic" / "s"
+    assert main([*args, "--model", "synthetic", "--no-latency", "--plot", str(plain)]) == 0
+    assert sorted(p.name for p in plain.parent.iterdir()) == ["s-pixel-faces.png"]
+    assert (plain.parent / "s-pixel-faces.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_missing_bench_extra_is_named(

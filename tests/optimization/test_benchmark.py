@@ -9,8 +9,14 @@ import pytest
 from scipy.special import ndtri
 
 from optimization.batch import project_typical, typical_radius
-from optimization.bench_report import format_table, plot_curves, ratings_to_reach, summarise
-from optimization.benchmark import BenchConfig, run_quality
+from optimization.bench_report import (
+    best_similarity,
+    format_table,
+    plot_curves,
+    ratings_to_reach,
+    summarise,
+)
+from optimization.benchmark import BenchConfig, SearchContext, run_bench
 from optimization.raters import RaterConfig, SimulatedRater, image_similarity
 
 
@@ -103,13 +109,15 @@ def test_benchmark_runs_every_strategy_on_a_toy_decoder(tmp_path: Path) -> None:
         ),
         n_random_calibration=16,
     )
-    curves = run_quality(decode, 6, None, targets, cfg)
+    ctx = SearchContext(6, {"variance": None})
+    images = decode(targets)
+    curves = {k: best_similarity(t) for k, t in run_bench(decode, ctx, images, cfg).items()}
     assert set(curves) == set(cfg.strategies)
     for c in curves.values():
         assert c.shape == (2, 12)
         assert np.all(np.diff(c, axis=1) >= 0) and np.all((c >= 0) & (c <= 1))
-    again = run_quality(decode, 6, None, targets, cfg)
-    assert all(np.array_equal(curves[k], again[k]) for k in curves)  # seeded
+    again = run_bench(decode, ctx, images, cfg)
+    assert all(np.array_equal(curves[k], best_similarity(again[k])) for k in curves)  # seeded
     out = tmp_path / "curves.png"
     plot_curves(curves, str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
