@@ -96,12 +96,6 @@ def pairs_from_album(ratings: np.ndarray, weighted: bool = False) -> np.ndarray:
     return np.repeat(pairs, reps, axis=0)
 
 
-def pairs_from_pick(k: int, picked: int) -> np.ndarray:
-    """Pairs (k-1, 2): the picked face of an album of k beats each other one."""
-    others = np.array([j for j in range(k) if j != picked], dtype=np.int64)
-    return np.stack([np.full(len(others), picked, dtype=np.int64), others], axis=1)
-
-
 @dataclass(frozen=True)
 class LaplaceFit:
     """Mode, curvature and evidence of one preference fit."""

@@ -12,7 +12,6 @@ from optimization.preference import (
     LinearPosterior,
     fit_preference,
     pairs_from_album,
-    pairs_from_pick,
     preferences_from_votes,
 )
 
@@ -21,6 +20,13 @@ OPT = np.array([0.3, 0.7, 0.55, 0.2])
 
 def _objective(u: np.ndarray) -> np.ndarray:
     return -((np.atleast_2d(u) - OPT) ** 2).sum(1)
+
+
+def pairs_from_pick(k: int, picked: int) -> np.ndarray:
+    """Pairs (k-1, 2): the picked face of an album of k beats each other one (what
+    preferences_from_votes makes of one person's pick; checked against it below)."""
+    others = np.array([j for j in range(k) if j != picked], dtype=np.int64)
+    return np.stack([np.full(len(others), picked, dtype=np.int64), others], axis=1)
 
 
 def test_pairs_from_votes_stay_within_one_album_and_one_rater() -> None:
@@ -46,6 +52,8 @@ def test_album_and_pick_pairs() -> None:
     pairs = {tuple(p) for p in pairs_from_album(np.array([5, 9, 5, 1])).tolist()}
     assert pairs == {(1, 0), (0, 3), (1, 2), (1, 3), (2, 3)}  # the tie 0 = 2 gives none
     assert pairs_from_pick(4, 2).tolist() == [[2, 0], [2, 1], [2, 3]]
+    stored = preferences_from_votes([0, 0, 0, 0], picks=[(2, "ann")])
+    np.testing.assert_array_equal(stored, pairs_from_pick(4, 2))
 
 
 def test_linear_posterior_is_exact_gaussian_conditioning() -> None:
